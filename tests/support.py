@@ -1,4 +1,4 @@
-"""Shared test helpers.
+"""Shared test helpers (importable as `support`: pytest puts tests/ on sys.path).
 
 ``requires(name)`` skips a test when an optional dependency (graph-tool, the
 Fashion-MNIST files, ...) is missing, except in CI (``CI=true``), where a missing

@@ -1,0 +1,123 @@
+"""A batch of many small optimal-transport problems of different sizes, stored ragged.
+
+Problem ``k`` moves the masses ``a[a_ptr[k]:a_ptr[k+1]]`` onto
+``b[b_ptr[k]:b_ptr[k+1]]`` at the cost ``cost[cost_ptr[k]:cost_ptr[k+1]]``, a
+row-major ``(n_a, n_b)`` block. Nothing is padded to the largest problem, so a
+batch of power-law sized problems (a hub next to many leaves) costs memory in
+proportion to the sum of its problem sizes, ``sum_k n_a(k) * n_b(k)``.
+
+Both sides of one problem must carry the same total mass (up to rounding); it
+need not be 1, since curvature code removes the mass shared by both measures
+before solving (an optimal plan under a metric cost leaves it in place).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from graphcurv.errors import GraphcurvError
+
+
+@dataclass(frozen=True)
+class TransportProblems:
+    """Ragged batch of transport problems; see the module docstring for the layout.
+
+    Example (two problems, 1x2 and 2x1):
+
+    >>> import torch
+    >>> p = TransportProblems.from_dense([
+    ...     (torch.tensor([1.0]), torch.tensor([0.5, 0.5]), torch.tensor([[1.0, 2.0]])),
+    ...     (torch.tensor([0.5, 0.5]), torch.tensor([1.0]), torch.tensor([[0.0], [3.0]])),
+    ... ])
+    >>> p.num_problems, p.sizes().tolist()
+    (2, [[1, 2], [2, 1]])
+    """
+
+    a: Tensor
+    b: Tensor
+    cost: Tensor
+    a_ptr: Tensor
+    b_ptr: Tensor
+    cost_ptr: Tensor
+
+    def __post_init__(self) -> None:
+        for name in ("a_ptr", "b_ptr", "cost_ptr"):
+            ptr = getattr(self, name)
+            if ptr.dim() != 1 or ptr.numel() < 1 or ptr.dtype != torch.long:
+                raise GraphcurvError(f"{name} must be a 1-d long tensor of B+1 offsets")
+        if not (self.a_ptr.numel() == self.b_ptr.numel() == self.cost_ptr.numel()):
+            raise GraphcurvError("a_ptr, b_ptr and cost_ptr must have the same length")
+        if int(self.a_ptr[-1]) != self.a.numel() or int(self.b_ptr[-1]) != self.b.numel():
+            raise GraphcurvError("a_ptr / b_ptr do not end at the number of masses")
+        if int(self.cost_ptr[-1]) != self.cost.numel():
+            raise GraphcurvError("cost_ptr does not end at the number of cost entries")
+
+    @property
+    def num_problems(self) -> int:
+        return self.a_ptr.numel() - 1
+
+    @property
+    def device(self) -> torch.device:
+        return self.cost.device
+
+    def sizes(self) -> Tensor:
+        """``(B, 2)`` long tensor of ``(n_a, n_b)`` per problem."""
+        return torch.stack([self.a_ptr.diff(), self.b_ptr.diff()], dim=1)
+
+    def to(self, device: torch.device | str) -> "TransportProblems":
+        return TransportProblems(*(t.to(device) for t in self._fields()))
+
+    def select(self, index: Tensor) -> "TransportProblems":
+        """The sub-batch of the problems listed in ``index`` (in that order)."""
+        index = index.to(self.a_ptr.device, torch.long)
+        a, a_ptr = _gather_segments(self.a, self.a_ptr, index)
+        b, b_ptr = _gather_segments(self.b, self.b_ptr, index)
+        cost, cost_ptr = _gather_segments(self.cost, self.cost_ptr, index)
+        return TransportProblems(a, b, cost, a_ptr, b_ptr, cost_ptr)
+
+    def dense(self, k: int) -> tuple[Tensor, Tensor, Tensor]:
+        """Problem ``k`` as ``(a, b, M)`` with ``M`` of shape ``(n_a, n_b)`` (views, no copy)."""
+        a = self.a[self.a_ptr[k] : self.a_ptr[k + 1]]
+        b = self.b[self.b_ptr[k] : self.b_ptr[k + 1]]
+        cost = self.cost[self.cost_ptr[k] : self.cost_ptr[k + 1]].view(a.numel(), b.numel())
+        return a, b, cost
+
+    @staticmethod
+    def from_dense(problems: list[tuple[Tensor, Tensor, Tensor]]) -> "TransportProblems":
+        """Pack a list of ``(a, b, M)`` triples (all on one device, one dtype)."""
+        if not problems:
+            raise GraphcurvError("no transport problems given")
+        a = torch.cat([p[0].reshape(-1) for p in problems])
+        b = torch.cat([p[1].reshape(-1) for p in problems])
+        cost = torch.cat([p[2].reshape(-1) for p in problems])
+        for pa, pb, pm in problems:
+            if pm.shape != (pa.numel(), pb.numel()):
+                raise GraphcurvError(f"cost block of shape {tuple(pm.shape)} does not match masses")
+        dev = a.device
+        a_ptr = _offsets([p[0].numel() for p in problems], dev)
+        b_ptr = _offsets([p[1].numel() for p in problems], dev)
+        cost_ptr = _offsets([p[2].numel() for p in problems], dev)
+        return TransportProblems(a, b, cost, a_ptr, b_ptr, cost_ptr)
+
+    def _fields(self) -> tuple[Tensor, ...]:
+        return (self.a, self.b, self.cost, self.a_ptr, self.b_ptr, self.cost_ptr)
+
+
+def _offsets(lengths: list[int], device: torch.device) -> Tensor:
+    out = torch.zeros(len(lengths) + 1, dtype=torch.long, device=device)
+    out[1:] = torch.tensor(lengths, dtype=torch.long, device=device).cumsum(0)
+    return out
+
+
+def _gather_segments(values: Tensor, ptr: Tensor, index: Tensor) -> tuple[Tensor, Tensor]:
+    """Concatenate the segments ``values[ptr[i]:ptr[i+1]]`` for ``i`` in ``index``."""
+    lengths = ptr[index + 1] - ptr[index]
+    new_ptr = torch.zeros(index.numel() + 1, dtype=torch.long, device=ptr.device)
+    new_ptr[1:] = lengths.cumsum(0)
+    total = int(new_ptr[-1])
+    seg = torch.repeat_interleave(torch.arange(index.numel(), device=ptr.device), lengths)
+    within = torch.arange(total, device=ptr.device) - new_ptr[:-1][seg]
+    return values[ptr[index][seg] + within], new_ptr
