@@ -6,9 +6,9 @@ from graphcurv.transport.problems import TransportProblems
 def _three():
     return TransportProblems.from_dense(
         [
-            (torch.tensor([1.0]), torch.tensor([0.25, 0.75]), torch.tensor([[1.0, 2.0]])),
-            (torch.tensor([0.5, 0.5]), torch.tensor([1.0]), torch.tensor([[0.0], [3.0]])),
-            (torch.tensor([0.2, 0.8]), torch.tensor([0.6, 0.4]), torch.tensor([[0.0, 1.0], [1.0, 0.0]])),
+            (torch.tensor([1.0], dtype=torch.float64), torch.tensor([0.25, 0.75], dtype=torch.float64), torch.tensor([[1.0, 2.0]], dtype=torch.float64)),
+            (torch.tensor([0.5, 0.5], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64), torch.tensor([[0.0], [3.0]])),
+            (torch.tensor([0.2, 0.8], dtype=torch.float64), torch.tensor([0.6, 0.4], dtype=torch.float64), torch.tensor([[0.0, 1.0], [1.0, 0.0]])),
         ]
     )
 
@@ -24,7 +24,7 @@ def test_ragged_layout_has_no_padding():
 
 def test_select_reorders_and_subsets():
     p = _three()
-    q = p.select(torch.tensor([2, 0]))
+    q = p.select(torch.tensor([2, 0], dtype=torch.float64))
     assert q.sizes().tolist() == [[2, 2], [1, 2]]
     assert q.dense(1)[2].tolist() == [[1.0, 2.0]]
     assert q.dense(0)[0].tolist() == [0.2, 0.8]
