@@ -1,0 +1,167 @@
+r"""Distances between the supports of two neighbourhood measures, without an all-pairs matrix.
+
+For an edge (x, y) the transport cost needs d(u, v) for u in the support of m_x
+(x and its in-/neighbours) and v in the support of m_y (y and its out-/neighbours).
+
+* Equal lengths c on every edge (unweighted graphs): u -> x -> y -> v is a path, so
+  d(u, v) is c times 0, 1, 2 or 3 hops. :class:`HopDistances` stores a 2-bit code
+  per node pair (same node, adjacent, two steps apart, further) and answers each
+  pair with one lookup: memory n^2 / 4 bytes, time O(1) per pair. Beyond
+  ``max_bitmap_bytes`` it falls back to binary search in the sorted keys of the
+  one- and two-step pairs (memory O(nnz(A) + nnz(A^2))).
+* Any positive lengths: :class:`DijkstraDistances` runs scipy's Dijkstra from each
+  needed source u, bounded by d(u, x) + d(x, y) + max_v d(y, v) (no shorter path
+  can need more), in groups of sources so the dense rows stay within a memory cap.
+
+Both answer ``distances(u, v) -> Tensor`` for 1-d node index tensors, in float64, on
+the device of the inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from scipy.sparse.csgraph import dijkstra
+from torch import Tensor
+
+from graphcurv.errors import GraphcurvError
+
+DEFAULT_MAX_BITMAP_BYTES = 6 * 2**30
+
+
+def _code_matrix(pairs: list[tuple[Tensor, Tensor, int]], num_nodes: int, device: torch.device) -> Tensor:
+    """Flat uint8 array with a 2-bit code per ordered pair (u, v): bits ``2 (v % 4)`` of byte
+    ``u * ceil(n/4) + v // 4``. Each ``(rows, cols, code)`` sets ``code`` on its pairs; a
+    pair listed in several gets the largest code."""
+    width = (num_nodes + 3) // 4
+    flat = torch.zeros(num_nodes * width, dtype=torch.uint8, device=device)
+    keys = torch.cat([r.to(device) * num_nodes + c.to(device) for r, c, _ in pairs])
+    codes = torch.cat([torch.full((r.numel(),), code, dtype=torch.uint8, device=device) for r, _, code in pairs])
+    keys, order = torch.sort(keys)
+    codes = codes[order]
+    # Keep the largest code per pair, then OR the (now unique) pairs into their bytes.
+    _, inverse = torch.unique_consecutive(keys, return_inverse=True)
+    best = torch.zeros(int(inverse.max()) + 1 if inverse.numel() else 0, dtype=torch.uint8, device=device)
+    best.scatter_reduce_(0, inverse, codes, reduce="amax")
+    first = torch.ones_like(keys, dtype=torch.bool)
+    first[1:] = keys[1:] != keys[:-1]
+    keys = keys[first]
+    u, v = torch.div(keys, num_nodes, rounding_mode="floor"), keys % num_nodes
+    byte = u * width + (v >> 2)
+    value = best << (2 * (v & 3)).to(torch.uint8)
+    flat.index_add_(0, byte, value)  # distinct bit pairs of one byte never carry: OR == SUM
+    return flat
+
+
+class HopDistances:
+    """d(u, v) in {0, 1, 2, 3} hops (times the common edge length) for pairs at most 3 hops apart.
+
+    The 2-bit code of a pair is 3 - hops for pairs at most 2 hops apart (3 on the
+    diagonal, 2 for arcs, 1 for two-step pairs) and 0 otherwise, so one lookup gives
+    ``hops = 3 - code``.
+    """
+
+    def __init__(
+        self,
+        edge_index: Tensor,
+        num_nodes: int,
+        *,
+        length: float = 1.0,
+        max_bitmap_bytes: int = DEFAULT_MAX_BITMAP_BYTES,
+    ) -> None:
+        self.num_nodes = num_nodes
+        self.length = float(length)
+        self.device = edge_index.device
+        src, dst = edge_index[0].cpu().numpy(), edge_index[1].cpu().numpy()
+        adj = sp.csr_matrix((np.ones(src.size, dtype=np.int32), (src, dst)), shape=(num_nodes, num_nodes))
+        adj.sum_duplicates()
+        two = (adj @ adj).tocoo()
+        one = adj.tocoo()
+        as_t = lambda a: torch.from_numpy(a.astype(np.int64))  # noqa: E731
+        self.use_bitmap = num_nodes * ((num_nodes + 3) // 4) <= max_bitmap_bytes
+        if self.use_bitmap:
+            diag = torch.arange(num_nodes)
+            self.codes = _code_matrix(
+                [(as_t(two.row), as_t(two.col), 1), (as_t(one.row), as_t(one.col), 2), (diag, diag, 3)],
+                num_nodes,
+                self.device,
+            )
+        else:
+            n = np.int64(num_nodes)
+            self.one_keys = torch.from_numpy(np.unique(one.row.astype(np.int64) * n + one.col)).to(self.device)
+            self.two_keys = torch.from_numpy(np.unique(two.row.astype(np.int64) * n + two.col)).to(self.device)
+
+    def hops(self, u: Tensor, v: Tensor) -> Tensor:
+        """Hop counts as uint8 (0..3)."""
+        if self.use_bitmap:
+            width = (self.num_nodes + 3) // 4
+            code = (self.codes[u * width + (v >> 2)] >> (2 * (v & 3)).to(torch.uint8)) & 3
+            return 3 - code
+        keys = u * self.num_nodes + v
+        hops = torch.full(u.shape, 3, dtype=torch.uint8, device=u.device)
+        hops[_contains(self.two_keys, keys)] = 2
+        hops[_contains(self.one_keys, keys)] = 1
+        hops[u == v] = 0
+        return hops
+
+    def __call__(self, u: Tensor, v: Tensor) -> Tensor:
+        return self.hops(u, v).to(torch.float64) * self.length
+
+
+def _contains(sorted_keys: Tensor, queries: Tensor) -> Tensor:
+    pos = torch.searchsorted(sorted_keys, queries).clamp(max=max(sorted_keys.numel() - 1, 0))
+    if sorted_keys.numel() == 0:
+        return torch.zeros_like(queries, dtype=torch.bool)
+    return sorted_keys[pos] == queries
+
+
+class DijkstraDistances:
+    """Exact weighted shortest paths for pairs (u, v) with a known upper bound on d(u, v).
+
+    ``distances(u, v, bound)``: ``bound[i] >= d(u[i], v[i])`` lets each Dijkstra stop
+    early (pass e.g. d(u, x) + d(x, y) + d(y, v) along the path u -> x -> y -> v).
+    """
+
+    def __init__(
+        self, edge_index: Tensor, edge_weight: Tensor, num_nodes: int, *, max_row_bytes: int = 2**28
+    ) -> None:
+        self.num_nodes = num_nodes
+        src, dst = edge_index[0].cpu().numpy(), edge_index[1].cpu().numpy()
+        w = edge_weight.detach().to(torch.float64).cpu().numpy()
+        if (w <= 0).any():
+            raise GraphcurvError("edge lengths must be positive for shortest paths")
+        graph = sp.csr_matrix((w, (src, dst)), shape=(num_nodes, num_nodes))
+        # Parallel edges: scipy sums duplicates; keep the shortest instead.
+        if graph.nnz != src.size:
+            graph = sp.coo_matrix((w, (src, dst)), shape=(num_nodes, num_nodes)).tocsr()
+            order = np.lexsort((w, dst, src))
+            keep = np.ones(order.size, dtype=bool)
+            keep[1:] = (src[order][1:] != src[order][:-1]) | (dst[order][1:] != dst[order][:-1])
+            o = order[keep]
+            graph = sp.csr_matrix((w[o], (src[o], dst[o])), shape=(num_nodes, num_nodes))
+        self.graph = graph
+        self.rows_per_group = max(1, min(4096, max_row_bytes // (8 * max(num_nodes, 1))))
+
+    def __call__(self, u: Tensor, v: Tensor, bound) -> Tensor:
+        device = u.device
+        bound = bound.tensor() if hasattr(bound, "tensor") else bound
+        un, vn = u.cpu().numpy(), v.cpu().numpy()
+        bn = bound.detach().to(torch.float64).cpu().numpy()
+        out = np.empty(un.size, dtype=np.float64)
+        sources, inverse = np.unique(un, return_inverse=True)
+        # The bound each source needs, then sources sorted by it, so a group's limit is tight.
+        need = np.zeros(sources.size)
+        np.maximum.at(need, inverse, bn)
+        order = np.argsort(need, kind="stable")
+        slot = np.empty(sources.size, dtype=np.int64)
+        for start in range(0, sources.size, self.rows_per_group):
+            group = order[start : start + self.rows_per_group]
+            limit = float(need[group].max()) * (1 + 1e-9) + 1e-12
+            rows = dijkstra(self.graph, directed=True, indices=sources[group], limit=limit)
+            slot[group] = np.arange(group.size)
+            mask = np.isin(inverse, group)
+            out[mask] = rows[slot[inverse[mask]], vn[mask]]
+        if not np.isfinite(out).all():
+            raise GraphcurvError("a shortest path exceeded its bound: lengths changed during the computation?")
+        return torch.from_numpy(out).to(device)

@@ -1,0 +1,42 @@
+"""Many small optimal-transport problems at once, behind one function.
+
+``wasserstein(problems, solver=...)`` returns W1 of every problem of a
+:class:`~graphcurv.transport.problems.TransportProblems` batch:
+
+* ``"exact"`` — POT's network simplex per problem, with an optimality certificate
+  (:mod:`graphcurv.transport.exact`); the default and the reference.
+* ``"sinkhorn"`` — batched log-domain Sinkhorn with epsilon scaling and rounding to a
+  feasible plan, bucketed by problem size, suited to GPUs; error <= ``tol``
+  (:mod:`graphcurv.transport.sinkhorn`).
+* ``"pot-batch"`` — POT's ``ot.batch`` solvers on the same buckets, for comparison.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from graphcurv.errors import GraphcurvError
+from graphcurv.transport.exact import wasserstein_exact
+from graphcurv.transport.problems import TransportProblems
+
+SOLVERS = ("exact", "sinkhorn", "pot-batch")
+
+
+def wasserstein(
+    problems: TransportProblems, *, solver: str = "exact", tol: float = 1e-4, workers: int | None = None
+) -> Tensor:
+    """W1 of every problem in the batch (float64, shape (B,), on the batch's device)."""
+    if solver == "exact":
+        return wasserstein_exact(problems, workers=workers)
+    if solver == "sinkhorn":
+        from graphcurv.transport.sinkhorn import wasserstein_sinkhorn
+
+        return wasserstein_sinkhorn(problems, tol=tol)
+    if solver == "pot-batch":
+        from graphcurv.transport.pot_batch import wasserstein_pot_batch
+
+        return wasserstein_pot_batch(problems, tol=tol)
+    raise GraphcurvError(f"unknown transport solver {solver!r}: choose one of {', '.join(SOLVERS)}")
+
+
+__all__ = ["SOLVERS", "TransportProblems", "wasserstein", "wasserstein_exact"]
