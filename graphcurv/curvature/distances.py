@@ -25,6 +25,8 @@ import torch
 from scipy.sparse.csgraph import dijkstra
 from torch import Tensor
 
+from graphcurv import arrays as xp
+from graphcurv.arrays import Array
 from graphcurv.errors import GraphcurvError
 
 DEFAULT_MAX_BITMAP_BYTES = 6 * 2**30
@@ -82,37 +84,43 @@ class HopDistances:
         self.use_bitmap = num_nodes * ((num_nodes + 3) // 4) <= max_bitmap_bytes
         if self.use_bitmap:
             diag = torch.arange(num_nodes)
-            self.codes = _code_matrix(
+            codes = _code_matrix(
                 [(as_t(two.row), as_t(two.col), 1), (as_t(one.row), as_t(one.col), 2), (diag, diag, 3)],
                 num_nodes,
                 self.device,
             )
+            self.codes = xp.to_backend(codes)
         else:
             n = np.int64(num_nodes)
-            self.one_keys = torch.from_numpy(np.unique(one.row.astype(np.int64) * n + one.col)).to(self.device)
-            self.two_keys = torch.from_numpy(np.unique(two.row.astype(np.int64) * n + two.col)).to(self.device)
+            self.one_keys = xp.to_backend(
+                torch.from_numpy(np.unique(one.row.astype(np.int64) * n + one.col)).to(self.device)
+            )
+            self.two_keys = xp.to_backend(
+                torch.from_numpy(np.unique(two.row.astype(np.int64) * n + two.col)).to(self.device)
+            )
 
-    def hops(self, u: Tensor, v: Tensor) -> Tensor:
-        """Hop counts as uint8 (0..3)."""
+    def hops(self, u: Array, v: Array) -> Array:
+        """Hop counts (0..3) as uint8, for NumPy arrays or torch tensors of node indices."""
         if self.use_bitmap:
             width = (self.num_nodes + 3) // 4
-            code = (self.codes[u * width + (v >> 2)] >> (2 * (v & 3)).to(torch.uint8)) & 3
+            code = (self.codes[u * width + (v >> 2)] >> xp.as_uint8(2 * (v & 3))) & 3
             return 3 - code
         keys = u * self.num_nodes + v
-        hops = torch.full(u.shape, 3, dtype=torch.uint8, device=u.device)
+        hops = xp.as_uint8(keys * 0 + 3)
         hops[_contains(self.two_keys, keys)] = 2
         hops[_contains(self.one_keys, keys)] = 1
         hops[u == v] = 0
         return hops
 
-    def __call__(self, u: Tensor, v: Tensor) -> Tensor:
-        return self.hops(u, v).to(torch.float64) * self.length
+    def __call__(self, u: Array, v: Array, bound: object = None) -> Array:
+        return xp.as_float64(self.hops(u, v)) * self.length
 
 
-def _contains(sorted_keys: Tensor, queries: Tensor) -> Tensor:
-    pos = torch.searchsorted(sorted_keys, queries).clamp(max=max(sorted_keys.numel() - 1, 0))
-    if sorted_keys.numel() == 0:
-        return torch.zeros_like(queries, dtype=torch.bool)
+def _contains(sorted_keys: Array, queries: Array) -> Array:
+    if xp.size(sorted_keys) == 0:
+        return queries < 0  # all False
+    pos = xp.searchsorted(sorted_keys, queries)
+    pos[pos >= xp.size(sorted_keys)] = 0
     return sorted_keys[pos] == queries
 
 
@@ -143,11 +151,12 @@ class DijkstraDistances:
         self.graph = graph
         self.rows_per_group = max(1, min(4096, max_row_bytes // (8 * max(num_nodes, 1))))
 
-    def __call__(self, u: Tensor, v: Tensor, bound) -> Tensor:
-        device = u.device
-        bound = bound.tensor() if hasattr(bound, "tensor") else bound
-        un, vn = u.cpu().numpy(), v.cpu().numpy()
-        bn = bound.detach().to(torch.float64).cpu().numpy()
+    def __call__(self, u: Array, v: Array, bound) -> Array:
+        """Distances for pairs; ``bound`` is an array of upper bounds or has ``values()``."""
+        bound = bound.values() if hasattr(bound, "values") else bound
+        numpy_in = xp.is_numpy(u)
+        un, vn = (u, v) if numpy_in else (u.cpu().numpy(), v.cpu().numpy())
+        bn = bound if xp.is_numpy(bound) else bound.detach().to(torch.float64).cpu().numpy()
         out = np.empty(un.size, dtype=np.float64)
         sources, inverse = np.unique(un, return_inverse=True)
         # The bound each source needs, then sources sorted by it, so a group's limit is tight.
@@ -164,4 +173,4 @@ class DijkstraDistances:
             out[mask] = rows[slot[inverse[mask]], vn[mask]]
         if not np.isfinite(out).all():
             raise GraphcurvError("a shortest path exceeded its bound: lengths changed during the computation?")
-        return torch.from_numpy(out).to(device)
+        return out if numpy_in else torch.from_numpy(out).to(u.device)

@@ -24,25 +24,28 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from graphcurv import arrays as xp
+from graphcurv.arrays import Array
 from graphcurv.transport.problems import TransportProblems
 
-DistanceFn = Callable[[Tensor, Tensor, Tensor], Tensor]  # (u, v, upper bound) -> d(u, v)
+DistanceFn = Callable[[Array, Array, "LazyBound"], Array]  # (u, v, upper bound) -> d(u, v)
 
 
 @dataclass(frozen=True)
 class Neighbourhoods:
     """One side's measure as CSR: node c keeps ``self_mass[c]`` and gives ``mass[k]`` to
-    ``node[k]`` for k in ``ptr[c]:ptr[c+1]``; ``length[k]`` is the edge's length."""
+    ``node[k]`` for k in ``ptr[c]:ptr[c+1]``; ``length[k]`` is the edge's length.
+    Fields are NumPy arrays for CPU graphs and torch tensors for CUDA graphs."""
 
-    ptr: Tensor
-    node: Tensor
-    mass: Tensor
-    length: Tensor
-    self_mass: Tensor
+    ptr: Array
+    node: Array
+    mass: Array
+    length: Array
+    self_mass: Array
 
     @property
-    def degree(self) -> Tensor:
-        return self.ptr.diff()
+    def degree(self) -> Array:
+        return self.ptr[1:] - self.ptr[:-1]
 
 
 def neighbourhoods(
@@ -55,72 +58,75 @@ def neighbourhoods(
     counts = torch.bincount(center, minlength=num_nodes)
     ptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=center.device)
     ptr[1:] = counts.cumsum(0)
-    return Neighbourhoods(ptr, other[order], edge_mass[order], length[order], self_mass)
+    fields = (ptr, other[order], edge_mass[order], length[order], self_mass)
+    return Neighbourhoods(*(xp.to_backend(f.contiguous()) for f in fields))
 
 
 @dataclass(frozen=True)
 class Supports:
     """Concatenated supports of many measures: entry k belongs to problem ``pid[k]``."""
 
-    node: Tensor
-    mass: Tensor
-    hop: Tensor  # length of the edge from the centre (0 for the centre itself)
-    pid: Tensor
+    node: Array
+    mass: Array
+    hop: Array  # length of the edge from the centre (0 for the centre itself)
+    pid: Array
+
+    def subset(self, keep: Array, mass: Array) -> "Supports":
+        return Supports(self.node[keep], mass[keep], self.hop[keep], self.pid[keep])
 
 
-def supports(nb: Neighbourhoods, centers: Tensor) -> Supports:
+def supports(nb: Neighbourhoods, centers: Array) -> Supports:
     """S_c = {c} + side(c) with masses, for each centre c (the centre first)."""
     count = nb.degree[centers] + 1
-    pid = torch.repeat_interleave(torch.arange(centers.numel(), device=centers.device), count)
-    start = torch.zeros_like(count)
-    start[1:] = count.cumsum(0)[:-1]
-    local = torch.arange(pid.numel(), device=centers.device) - start[pid]
+    pid = xp.repeat(xp.arange(xp.size(centers), centers), count)
+    local = xp.arange(xp.size(pid), pid) - xp.offsets(count)[:-1][pid]
     is_center = local == 0
     c = centers[pid]
-    k = (nb.ptr[c] + local - 1).clamp(min=0, max=max(nb.node.numel() - 1, 0))
-    if nb.node.numel() == 0:  # no edge on this side at all: every measure is a point mass
-        return Supports(c, nb.self_mass[c].to(torch.float64), torch.zeros(c.numel(), dtype=torch.float64), pid)
-    node = torch.where(is_center, c, nb.node[k])
-    mass = torch.where(is_center, nb.self_mass[c], nb.mass[k])
-    hop = torch.where(is_center, torch.zeros_like(nb.length[k]), nb.length[k])
+    if xp.size(nb.node) == 0:  # no edge on this side at all: every measure is a point mass
+        return Supports(c, nb.self_mass[c], nb.self_mass[c] * 0.0, pid)
+    k = nb.ptr[c] + local - 1
+    k[is_center] = 0
+    node = xp.where(is_center, c, nb.node[k])
+    mass = xp.where(is_center, nb.self_mass[c], nb.mass[k])
+    hop = xp.where(is_center, 0.0, nb.length[k])
     return Supports(node, mass, hop, pid)
 
 
 def remove_shared_mass(src: Supports, dst: Supports, num_nodes: int) -> tuple[Supports, Supports]:
     """Subtract min(m_x(z), m_y(z)) at every node z in both supports of the same problem,
     then drop entries left with zero mass."""
-    key_src = src.pid * num_nodes + src.node
-    key_dst = dst.pid * num_nodes + dst.node
     # Keys are unique within each side; a key present on both sides is a shared node.
-    common, src_pos, dst_pos = _intersect(key_src, key_dst)
-    src_mass, dst_mass = src.mass.clone(), dst.mass.clone()
-    if common:
-        shared = torch.minimum(src_mass[src_pos], dst_mass[dst_pos])
-        src_mass[src_pos] -= shared
-        dst_mass[dst_pos] -= shared
-    keep_src, keep_dst = src_mass > 0, dst_mass > 0
-    return (
-        Supports(src.node[keep_src], src_mass[keep_src], src.hop[keep_src], src.pid[keep_src]),
-        Supports(dst.node[keep_dst], dst_mass[keep_dst], dst.hop[keep_dst], dst.pid[keep_dst]),
-    )
+    src_pos, dst_pos = _intersect(src.pid * num_nodes + src.node, dst.pid * num_nodes + dst.node)
+    src_mass, dst_mass = xp.copy(src.mass), xp.copy(dst.mass)
+    shared = xp.minimum(src_mass[src_pos], dst_mass[dst_pos])
+    src_mass[src_pos] -= shared
+    dst_mass[dst_pos] -= shared
+    return src.subset(src_mass > 0, src_mass), dst.subset(dst_mass > 0, dst_mass)
 
 
-def _intersect(a: Tensor, b: Tensor) -> tuple[bool, Tensor, Tensor]:
-    """Positions i, j with a[i] == b[j] for arrays of unique keys."""
-    both = torch.cat([a, b])
-    order = torch.argsort(both, stable=True)
+def _intersect(a: Array, b: Array) -> tuple[Array, Array]:
+    """Positions i, j with a[i] == b[j], for arrays of unique keys."""
+    both = xp.concat([a, b])
+    order = xp.argsort_stable(both)
     sorted_keys = both[order]
     equal = sorted_keys[1:] == sorted_keys[:-1]
-    if not bool(equal.any()):
-        empty = torch.empty(0, dtype=torch.long, device=a.device)
-        return False, empty, empty
-    first, second = order[:-1][equal], order[1:][equal]
     # With a stable sort the entry from `a` (lower positions) comes first.
-    return True, first, second - a.numel()
+    return order[:-1][equal], order[1:][equal] - xp.size(a)
+
+
+class LazyBound:
+    """d(u, x) + d(x, y) + d(y, v) per pair, computed only if a distance oracle needs it."""
+
+    def __init__(self, src: Supports, dst: Supports, edge_length: Array, ia: Array, jb: Array) -> None:
+        self._args = (src, dst, edge_length, ia, jb)
+
+    def values(self) -> Array:
+        src, dst, edge_length, ia, jb = self._args
+        return src.hop[ia] + edge_length[src.pid[ia]] + dst.hop[jb]
 
 
 def build_problems(
-    src: Supports, dst: Supports, num_problems: int, edge_length: Tensor, distance: DistanceFn
+    src: Supports, dst: Supports, num_problems: int, edge_length: Array, distance: DistanceFn
 ) -> TransportProblems:
     """Cost blocks d(u, v) for every remaining (u, v) of each problem, packed ragged.
 
@@ -128,46 +134,26 @@ def build_problems(
     times, so a pair's source index is the repeat index and its target index follows
     from the position within the row (no division per entry).
     """
-    device = src.node.device
-    na = torch.bincount(src.pid, minlength=num_problems)
-    nb = torch.bincount(dst.pid, minlength=num_problems)
-    a_ptr, b_ptr, c_ptr = (_ptr(t) for t in (na, nb, na * nb))
+    na = xp.bincount(src.pid, num_problems)
+    nb = xp.bincount(dst.pid, num_problems)
+    a_ptr, b_ptr, c_ptr = xp.offsets(na), xp.offsets(nb), xp.offsets(na * nb)
     row_width = nb[src.pid]  # each source entry is one row of its problem's block
-    row_start = _ptr(row_width)[:-1]
-    ia = torch.repeat_interleave(torch.arange(src.pid.numel(), device=device), row_width)
-    # target index = b_ptr[p] + (position - row_start[row])
-    jb = torch.arange(ia.numel(), device=device) - (row_start - b_ptr[:-1][src.pid])[ia]
-    u, v = src.node[ia], dst.node[jb]
-    bound = _LazyBound(src.hop, dst.hop, edge_length, src.pid, ia, jb)
-    cost = distance(u, v, bound)
-    return TransportProblems(src.mass, dst.mass, cost, a_ptr, b_ptr, c_ptr)
-
-
-class _LazyBound:
-    """d(u, x) + d(x, y) + d(y, v) per pair, computed only if a distance oracle needs it."""
-
-    def __init__(self, src_hop, dst_hop, edge_length, src_pid, ia, jb):
-        self._args = (src_hop, dst_hop, edge_length, src_pid, ia, jb)
-
-    def tensor(self) -> Tensor:
-        src_hop, dst_hop, edge_length, src_pid, ia, jb = self._args
-        return src_hop[ia] + edge_length[src_pid[ia]] + dst_hop[jb]
-
-
-def _ptr(counts: Tensor) -> Tensor:
-    ptr = torch.zeros(counts.numel() + 1, dtype=torch.long, device=counts.device)
-    ptr[1:] = counts.cumsum(0)
-    return ptr
+    ia = xp.repeat(xp.arange(xp.size(src.pid), src.pid), row_width)
+    # target index = b_ptr[p] + (position - start of the row)
+    jb = xp.arange(xp.size(ia), ia) - (xp.offsets(row_width)[:-1] - b_ptr[:-1][src.pid])[ia]
+    cost = distance(src.node[ia], dst.node[jb], LazyBound(src, dst, edge_length, ia, jb))
+    fields = (src.mass, dst.mass, cost, a_ptr, b_ptr, c_ptr)
+    return TransportProblems(*(xp.to_tensor(f) for f in fields))
 
 
 def edge_chunks(problem_sizes: Tensor, max_entries: int) -> Iterator[tuple[int, int]]:
     """Cut ``range(len(problem_sizes))`` into consecutive ranges of at most ``max_entries``
     summed size (a single larger problem gets a range of its own)."""
-    cumulative = problem_sizes.to(torch.float64).cumsum(0).cpu()
-    count, start = problem_sizes.numel(), 0
+    cumulative = torch.as_tensor(problem_sizes).to(torch.float64).cumsum(0).cpu()
+    count, start = cumulative.numel(), 0
     while start < count:
         offset = float(cumulative[start - 1]) if start else 0.0
-        stop = int(torch.searchsorted(cumulative, torch.tensor(offset + max_entries, dtype=torch.float64), right=True))
-        stop = max(stop, start + 1)
+        limit = torch.tensor(offset + max_entries, dtype=torch.float64)
+        stop = max(int(torch.searchsorted(cumulative, limit, right=True)), start + 1)
         yield start, min(stop, count)
         start = stop

@@ -39,6 +39,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import coalesce, is_undirected, scatter
 
+from graphcurv import arrays as xp
 from graphcurv.curvature.distances import DijkstraDistances, HopDistances
 from graphcurv.curvature.local_problems import (
     build_problems,
@@ -156,26 +157,27 @@ def _side(measure_fn: Measure, arcs: Tensor, length: Tensor, num_nodes: int, alp
     return neighbourhoods(arcs, length, self_mass.to(torch.float64), edge_mass.to(torch.float64), num_nodes, side)
 
 
-def _distance_oracle(arcs: Tensor, length: Tensor, num_nodes: int):
+def _distance_oracle(arcs: Tensor, length: Tensor, num_nodes: int) -> HopDistances | DijkstraDistances:
     first = length[0]
     if bool((length == first).all()):
-        hops = HopDistances(arcs, num_nodes, length=float(first))
-        return lambda u, v, bound: hops(u, v)
+        return HopDistances(arcs, num_nodes, length=float(first))
     return DijkstraDistances(arcs, length, num_nodes)
 
 
 def _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, solver, tol, workers, max_entries, progress):
+    device = x.device
     count = x.numel()
-    sizes = (src_nb.degree[x] + 1) * (dst_nb.degree[y] + 1)
-    w1 = torch.empty(count, dtype=torch.float64, device=x.device)
+    x, y, xy_length = xp.to_backend(x), xp.to_backend(y), xp.to_backend(xy_length)
+    sizes = xp.to_tensor((src_nb.degree[x] + 1) * (dst_nb.degree[y] + 1))
+    w1 = torch.empty(count, dtype=torch.float64, device=device)
     report(progress, 0, count, "Ollivier-Ricci curvature")
     for start, stop in edge_chunks(sizes, max_entries):
         xs, ys = x[start:stop], y[start:stop]
         src, dst = remove_shared_mass(supports(src_nb, xs), supports(dst_nb, ys), num_nodes)
         problems = build_problems(src, dst, stop - start, xy_length[start:stop], distance)
-        w1[start:stop] = wasserstein(problems, solver=solver, tol=tol, workers=workers).to(w1.device)
+        w1[start:stop] = wasserstein(problems, solver=solver, tol=tol, workers=workers).to(device)
         report(progress, stop, count, "Ollivier-Ricci curvature")
-    dist = distance(x, y, xy_length)
+    dist = xp.to_tensor(distance(x, y, xy_length), device)
     return w1, dist
 
 
