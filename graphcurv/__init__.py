@@ -11,6 +11,22 @@ __version__ = "0.1.0"
 
 from graphcurv.device import resolve_device, seed_everything
 from graphcurv.errors import GraphcurvError, GraphInputError, MissingDependencyError
+from graphcurv.graphs import (
+    from_graph_tool,
+    from_networkx,
+    from_scipy,
+    graph_summary,
+    load_collection,
+    load_data,
+    load_graph,
+    read_edgelist,
+    save_graph,
+    to_graph_tool,
+    to_networkx,
+    to_scipy,
+    validate_graph,
+    write_edge_csv,
+)
 
 __all__ = [
     "__version__",
@@ -19,4 +35,18 @@ __all__ = [
     "MissingDependencyError",
     "resolve_device",
     "seed_everything",
+    "from_graph_tool",
+    "from_networkx",
+    "from_scipy",
+    "graph_summary",
+    "load_collection",
+    "load_data",
+    "load_graph",
+    "read_edgelist",
+    "save_graph",
+    "to_graph_tool",
+    "to_networkx",
+    "to_scipy",
+    "validate_graph",
+    "write_edge_csv",
 ]
