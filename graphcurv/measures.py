@@ -150,8 +150,8 @@ def node_mass_measure(node_mass: Tensor) -> Measure:
     """A measure from user-supplied raw masses per node: neighbour z of x gets raw mass ``node_mass[z]``."""
 
     def measure(edge_index, edge_weight, num_nodes, *, alpha=0.5, side="out"):
-        center = _center(edge_index, side)
-        other = edge_index[1] if center is edge_index[0] else edge_index[0]
+        _center(edge_index, side)  # validates side
+        other = edge_index[1] if side == "out" else edge_index[0]
         raw = node_mass.to(edge_index.device, torch.float64)[other]
         return normalise_raw_mass(raw, edge_index, num_nodes, alpha=alpha, side=side)
 

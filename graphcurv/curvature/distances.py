@@ -101,6 +101,9 @@ class HopDistances:
 
     def hops(self, u: Array, v: Array) -> Array:
         """Hop counts (0..3) as uint8, for NumPy arrays or torch tensors of node indices."""
+        table = self.codes if self.use_bitmap else self.one_keys
+        if xp.is_numpy(table) and not xp.is_numpy(u):  # torch indices on a CPU (NumPy) table
+            return torch.from_numpy(self.hops(u.cpu().numpy(), v.cpu().numpy())).to(u.device)
         if self.use_bitmap:
             width = (self.num_nodes + 3) // 4
             code = (self.codes[u * width + (v >> 2)] >> xp.as_uint8(2 * (v & 3))) & 3

@@ -1,0 +1,36 @@
+import csv
+
+import networkx as nx
+import pytest
+import torch
+
+from graphcurv_cli.app import main
+
+
+def test_curvature_csv_matches_library(tmp_path, capsys):
+    out = tmp_path / "karate.csv"
+    assert main(["curvature", "karate", "-o", str(out), "--top", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "most negative edges" in printed
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 78
+    by_edge = {(int(r["source"]), int(r["target"])): float(r["edge_curvature"]) for r in rows}
+    assert by_edge[(0, 1)] == pytest.approx(0.1111, abs=5e-5)  # GraphRicciCurvature's value
+    assert by_edge[(0, 31)] == pytest.approx(min(by_edge.values()))
+
+
+def test_curvature_pt_output_and_forman(tmp_path):
+    out = tmp_path / "g.pt"
+    assert main(["curvature", "ws:n=50,k=4,p=0.0", "--method", "forman", "-o", str(out)]) == 0
+    data = torch.load(out, weights_only=False)
+    # a ring lattice: every degree is 4, so 1-d Forman is 4 - 4 - 4 = -4 everywhere
+    assert torch.all(data.edge_curvature == -4)
+
+
+def test_curvature_errors_are_one_line(tmp_path, capsys):
+    assert main(["curvature", "karate", "-o", str(tmp_path / "x.json")]) == 1
+    err = capsys.readouterr().err
+    assert "error:" in err and ".csv or .pt" in err and "Traceback" not in err
+    assert main(["curvature", "karate", "--alpha", "2"]) == 1
+    assert "alpha" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()

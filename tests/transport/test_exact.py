@@ -1,0 +1,53 @@
+import numpy as np
+import ot
+import pytest
+import torch
+
+from graphcurv.transport import wasserstein
+from graphcurv.transport.exact import wasserstein_exact
+from graphcurv.transport.problems import TransportProblems
+
+
+def _random_problems(count, seed, integer_costs=False, total=1.0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        na, nb = rng.integers(1, 12, size=2)
+        a = rng.random(na) + 0.01
+        b = rng.random(nb) + 0.01
+        a, b = total * a / a.sum(), total * b / b.sum()
+        cost = rng.integers(0, 4, (na, nb)).astype(float) if integer_costs else rng.random((na, nb)) * 3
+        out.append((a, b, cost))
+    return out
+
+
+def _pack(problems):
+    t = lambda x: torch.tensor(x, dtype=torch.float64)  # noqa: E731
+    return TransportProblems.from_dense([(t(a), t(b), t(m)) for a, b, m in problems])
+
+
+@pytest.mark.parametrize("integer_costs", [False, True])
+def test_matches_pot_emd2(integer_costs):
+    problems = _random_problems(300, seed=1, integer_costs=integer_costs, total=0.7)
+    expected = [ot.emd2(a, b, m) for a, b, m in problems]
+    got = wasserstein_exact(_pack(problems), workers=1)
+    assert np.abs(got.numpy() - expected).max() <= 1e-9
+
+
+def test_parallel_workers_agree_with_serial():
+    problems = _pack(_random_problems(3000, seed=2))
+    serial = wasserstein_exact(problems, workers=1)
+    parallel = wasserstein_exact(problems, workers=2, min_problems_per_worker=10)
+    assert torch.equal(serial, parallel)
+
+
+def test_point_masses_and_empty_problems():
+    t = lambda x: torch.tensor(x, dtype=torch.float64)  # noqa: E731
+    p = TransportProblems.from_dense(
+        [
+            (t([0.4]), t([0.1, 0.3]), t([[2.0, 1.0]])),  # 0.1*2 + 0.3*1
+            (t([0.1, 0.3]), t([0.4]), t([[2.0], [1.0]])),
+            (t([1.0]), t([1.0]), t([[0.0]])),
+        ]
+    )
+    assert wasserstein(p).tolist() == pytest.approx([0.5, 0.5, 0.0], abs=1e-15)
