@@ -37,14 +37,17 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+pip_install() {  # pip, minus the noise of index locations this machine does not have
+    "${PIP[@]}" install "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
 
 if ! "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
     echo "==> installing torch==$TORCH_VERSION (CPU build)"
-    "${PIP[@]}" install "torch==$TORCH_VERSION"
+    pip_install "torch==$TORCH_VERSION"
 fi
 
 echo "==> installing graphcurv[dev,graphtool] (editable)"
-"${PIP[@]}" install -e ".[dev,graphtool]"
+pip_install -e ".[dev,graphtool]"
 
 site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 if [ -d /usr/lib/python3/dist-packages/graph_tool ] && [ ! -e "$site/graph_tool" ]; then
