@@ -48,10 +48,10 @@ class _EdgeCurvature(BaseTransform):
     _function_name = ""
 
     def forward(self, data: Data) -> Data:
-        from graphcurv.curvature import forman as module
+        import graphcurv.curvature.forman as formans
 
         data = copy.copy(data)
-        data.edge_curvature = getattr(module, self._function_name)(data)
+        data.edge_curvature = getattr(formans, self._function_name)(data)
         return data
 
     def __repr__(self) -> str:

@@ -67,7 +67,7 @@ def curvature(
             result = ollivier_ricci(data, alpha=alpha, solver=solver.value, tol=tol, progress=progress)
         data.edge_curvature, data.node_curvature = result.edge_curvature, result.node_curvature
     else:
-        from graphcurv.curvature import forman as formans
+        import graphcurv.curvature.forman as formans
 
         function = {"forman": formans.forman, "augmented": formans.augmented_forman, "balanced": formans.balanced_forman}
         data.edge_curvature = function[method.value](data)
