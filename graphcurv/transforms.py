@@ -48,10 +48,11 @@ class _EdgeCurvature(BaseTransform):
     _function_name = ""
 
     def forward(self, data: Data) -> Data:
-        import graphcurv.curvature.forman as formans
+        from graphcurv.curvature.forman import augmented_forman, balanced_forman, forman
 
+        functions = {"forman": forman, "augmented_forman": augmented_forman, "balanced_forman": balanced_forman}
         data = copy.copy(data)
-        data.edge_curvature = getattr(formans, self._function_name)(data)
+        data.edge_curvature = functions[self._function_name](data)
         return data
 
     def __repr__(self) -> str:

@@ -67,9 +67,9 @@ def curvature(
             result = ollivier_ricci(data, alpha=alpha, solver=solver.value, tol=tol, progress=progress)
         data.edge_curvature, data.node_curvature = result.edge_curvature, result.node_curvature
     else:
-        import graphcurv.curvature.forman as formans
+        from graphcurv.curvature.forman import augmented_forman, balanced_forman, forman
 
-        function = {"forman": formans.forman, "augmented": formans.augmented_forman, "balanced": formans.balanced_forman}
+        function = {"forman": forman, "augmented": augmented_forman, "balanced": balanced_forman}
         data.edge_curvature = function[method.value](data)
     seconds = time.perf_counter() - started
     data = data.cpu()
