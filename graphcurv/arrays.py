@@ -75,6 +75,10 @@ def minimum(a: Array, b: Array) -> Array:
     return np.minimum(a, b) if is_numpy(a) else torch.minimum(a, b)
 
 
+def maximum(a: Array, b: Array) -> Array:
+    return np.maximum(a, b) if is_numpy(a) else torch.maximum(a, b)
+
+
 def where(cond: Array, a: Any, b: Any) -> Array:
     return np.where(cond, a, b) if is_numpy(cond) else torch.where(cond, a, b)
 
@@ -87,6 +91,18 @@ def searchsorted(sorted_values: Array, queries: Array) -> Array:
 
 def copy(x: Array) -> Array:
     return x.copy() if is_numpy(x) else x.clone()
+
+
+def run_sums(sorted_keys: Array, values: Array) -> tuple[Array, Array]:
+    """Distinct keys of a sorted key array and the sum of ``values`` over each run."""
+    if is_numpy(sorted_keys):
+        if sorted_keys.size == 0:
+            return sorted_keys, values
+        starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+        return sorted_keys[starts], np.add.reduceat(values, starts)
+    unique, inverse = torch.unique_consecutive(sorted_keys, return_inverse=True)
+    sums = torch.zeros(unique.numel(), dtype=values.dtype, device=values.device)
+    return unique, sums.index_add_(0, inverse, values)
 
 
 def as_float64(x: Array) -> Array:

@@ -32,28 +32,26 @@ from graphcurv.errors import GraphcurvError
 DEFAULT_MAX_BITMAP_BYTES = 6 * 2**30
 
 
-def _code_matrix(pairs: list[tuple[Tensor, Tensor, int]], num_nodes: int, device: torch.device) -> Tensor:
-    """Flat uint8 array with a 2-bit code per ordered pair (u, v): bits ``2 (v % 4)`` of byte
-    ``u * ceil(n/4) + v // 4``. Each ``(rows, cols, code)`` sets ``code`` on its pairs; a
-    pair listed in several gets the largest code."""
+def _code_matrix(pairs: list[tuple[np.ndarray, np.ndarray, int]], num_nodes: int, device: torch.device) -> Array:
+    """Flat uint8 table with a 2-bit code per ordered pair (u, v): bits ``2 (v % 4)`` of
+    byte ``u * ceil(n/4) + v // 4``. ``pairs`` lists ``(rows, cols, code)`` groups in
+    increasing code order, each sorted by (row, col) with no repeats; a later group
+    overwrites an earlier one on shared pairs. NumPy on the CPU, torch on CUDA."""
     width = (num_nodes + 3) // 4
-    flat = torch.zeros(num_nodes * width, dtype=torch.uint8, device=device)
-    keys = torch.cat([r.to(device) * num_nodes + c.to(device) for r, c, _ in pairs])
-    codes = torch.cat([torch.full((r.numel(),), code, dtype=torch.uint8, device=device) for r, _, code in pairs])
-    keys, order = torch.sort(keys)
-    codes = codes[order]
-    # Keep the largest code per pair, then OR the (now unique) pairs into their bytes.
-    _, inverse = torch.unique_consecutive(keys, return_inverse=True)
-    best = torch.zeros(int(inverse.max()) + 1 if inverse.numel() else 0, dtype=torch.uint8, device=device)
-    best.scatter_reduce_(0, inverse, codes, reduce="amax")
-    first = torch.ones_like(keys, dtype=torch.bool)
-    first[1:] = keys[1:] != keys[:-1]
-    keys = keys[first]
-    u, v = torch.div(keys, num_nodes, rounding_mode="floor"), keys % num_nodes
-    byte = u * width + (v >> 2)
-    value = best << (2 * (v & 3)).to(torch.uint8)
-    flat.index_add_(0, byte, value)  # distinct bit pairs of one byte never carry: OR == SUM
-    return flat
+    cpu = device.type == "cpu"
+    table = np.zeros(num_nodes * width, dtype=np.uint8) if cpu else torch.zeros(
+        num_nodes * width, dtype=torch.uint8, device=device
+    )
+    for rows, cols, code in pairs:
+        if not cpu:
+            rows, cols = torch.from_numpy(rows).to(device), torch.from_numpy(cols).to(device)
+        shift = 2 * (cols & 3)
+        # Pairs are sorted, so the bytes they touch come in runs; within a run the bit
+        # pairs are distinct, so summing their masks / values equals OR-ing them.
+        byte, mask = xp.run_sums(rows * width + (cols >> 2), 3 << shift)
+        _, value = xp.run_sums(rows * width + (cols >> 2), code << shift)
+        table[byte] = (table[byte] & xp.as_uint8(255 - mask)) | xp.as_uint8(value)
+    return table
 
 
 class HopDistances:
@@ -78,18 +76,19 @@ class HopDistances:
         src, dst = edge_index[0].cpu().numpy(), edge_index[1].cpu().numpy()
         adj = sp.csr_matrix((np.ones(src.size, dtype=np.int32), (src, dst)), shape=(num_nodes, num_nodes))
         adj.sum_duplicates()
-        two = (adj @ adj).tocoo()
-        one = adj.tocoo()
-        as_t = lambda a: torch.from_numpy(a.astype(np.int64))  # noqa: E731
+        adj.sort_indices()
+        two = adj @ adj
+        two.sort_indices()
+        two, one = two.tocoo(), adj.tocoo()  # row-major order, as the code table needs
         self.use_bitmap = num_nodes * ((num_nodes + 3) // 4) <= max_bitmap_bytes
         if self.use_bitmap:
-            diag = torch.arange(num_nodes)
-            codes = _code_matrix(
-                [(as_t(two.row), as_t(two.col), 1), (as_t(one.row), as_t(one.col), 2), (diag, diag, 3)],
+            as_i = lambda a: a.astype(np.int64)  # noqa: E731
+            diag = np.arange(num_nodes, dtype=np.int64)
+            self.codes = _code_matrix(
+                [(as_i(two.row), as_i(two.col), 1), (as_i(one.row), as_i(one.col), 2), (diag, diag, 3)],
                 num_nodes,
                 self.device,
             )
-            self.codes = xp.to_backend(codes)
         else:
             n = np.int64(num_nodes)
             self.one_keys = xp.to_backend(

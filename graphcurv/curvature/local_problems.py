@@ -53,13 +53,13 @@ def neighbourhoods(
 ) -> Neighbourhoods:
     """Group the per-edge masses of a measure by the node that spreads them (``side`` as in
     :mod:`graphcurv.measures`)."""
-    center, other = (edge_index[0], edge_index[1]) if side == "out" else (edge_index[1], edge_index[0])
-    order = torch.argsort(center * num_nodes + other)
-    counts = torch.bincount(center, minlength=num_nodes)
-    ptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=center.device)
-    ptr[1:] = counts.cumsum(0)
-    fields = (ptr, other[order], edge_mass[order], length[order], self_mass)
-    return Neighbourhoods(*(xp.to_backend(f.contiguous()) for f in fields))
+    ends = (edge_index[0], edge_index[1]) if side == "out" else (edge_index[1], edge_index[0])
+    center, other, edge_mass, length, self_mass = (
+        xp.to_backend(t.contiguous()) for t in (*ends, edge_mass, length, self_mass)
+    )
+    order = xp.argsort_stable(center * num_nodes + other)
+    ptr = xp.offsets(xp.bincount(center, num_nodes))
+    return Neighbourhoods(ptr, other[order], edge_mass[order], length[order], self_mass)
 
 
 @dataclass(frozen=True)

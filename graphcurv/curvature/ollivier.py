@@ -37,9 +37,10 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
-from torch_geometric.utils import coalesce, is_undirected, scatter
+from torch_geometric.utils import scatter
 
 from graphcurv import arrays as xp
+from graphcurv.curvature.arcs import is_symmetric, positions, symmetrised, unique_arcs
 from graphcurv.curvature.distances import DijkstraDistances, HopDistances
 from graphcurv.curvature.local_problems import (
     build_problems,
@@ -99,30 +100,30 @@ def ollivier_ricci(
     """
     edge_index, length, num_nodes = _checked_graph(data)
     device = edge_index.device
+    given = unique_arcs(xp.to_backend(edge_index[0]), xp.to_backend(edge_index[1]), xp.to_backend(length), num_nodes)
     if directed is None:
-        directed = not is_undirected(edge_index, length, num_nodes=num_nodes)
-    # Work on unique arcs (duplicates merged, shortest kept); undirected: one arc per edge.
-    arcs, arc_length = coalesce(edge_index, length, num_nodes=num_nodes, reduce="min")
-    if directed:
-        work = torch.ones(arcs.size(1), dtype=torch.bool, device=device)
-    else:
-        arcs, arc_length = coalesce(
-            torch.cat([arcs, arcs.flip(0)], 1), torch.cat([arc_length, arc_length]), num_nodes=num_nodes, reduce="min"
-        )
-        work = arcs[0] < arcs[1]
-    measure_fn = resolve_measure(measure, base=base, exp_power=exp_power)
-    src_side, dst_side = ("in", "out") if directed else ("out", "out")
-    src_nb = _side(measure_fn, arcs, arc_length, num_nodes, alpha, src_side)
-    dst_nb = _side(measure_fn, arcs, arc_length, num_nodes, alpha, dst_side)
-    distance = _distance_oracle(arcs, arc_length, num_nodes)
+        directed = not is_symmetric(given)
+    arcs = given if directed else symmetrised(given)
+    # The edges to solve: every arc if directed, one arc (x < y) per undirected edge.
+    work = slice(None) if directed else arcs.source < arcs.target
+    x, y, xy_length = arcs.source[work], arcs.target[work], arcs.length[work]
 
-    x, y, xy_length = arcs[0][work], arcs[1][work], arc_length[work]
+    measure_fn = resolve_measure(measure, base=base, exp_power=exp_power)
+    arc_index = torch.stack([xp.to_tensor(arcs.source), xp.to_tensor(arcs.target)]).to(device)
+    arc_length = xp.to_tensor(arcs.length, device)
+    src_side, dst_side = ("in", "out") if directed else ("out", "out")
+    src_nb = _side(measure_fn, arc_index, arc_length, num_nodes, alpha, src_side)
+    dst_nb = _side(measure_fn, arc_index, arc_length, num_nodes, alpha, dst_side)
+    distance = _distance_oracle(arc_index, arc_length, num_nodes)
+
     w1, dist = _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, solver, tol, workers, max_entries, progress)
     kappa = torch.where(dist < ZERO_DISTANCE, torch.zeros_like(w1), 1.0 - w1 / dist.clamp(min=ZERO_DISTANCE))
 
-    # Map the results of the worked arcs back onto data.edge_index.
-    lookup = _ArcLookup(x, y, num_nodes, directed)
-    pos = lookup(edge_index[0], edge_index[1])
+    # Map the results of the solved edges back onto data.edge_index.
+    u, v = xp.to_backend(edge_index[0]), xp.to_backend(edge_index[1])
+    if not directed:
+        u, v = xp.minimum(u, v), xp.maximum(u, v)
+    pos = xp.to_tensor(positions(x * num_nodes + y, u, v, num_nodes), device)
     edge_kappa, edge_w1, edge_dist = kappa[pos], w1[pos], dist[pos]
     node_kappa = _node_curvature(edge_index, edge_kappa, num_nodes, directed)
     return OllivierRicciResult(edge_kappa, node_kappa, edge_w1, edge_dist)
@@ -165,9 +166,8 @@ def _distance_oracle(arcs: Tensor, length: Tensor, num_nodes: int) -> HopDistanc
 
 
 def _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, solver, tol, workers, max_entries, progress):
-    device = x.device
-    count = x.numel()
-    x, y, xy_length = xp.to_backend(x), xp.to_backend(y), xp.to_backend(xy_length)
+    device = _device_of(src_nb)
+    count = xp.size(x)
     sizes = xp.to_tensor((src_nb.degree[x] + 1) * (dst_nb.degree[y] + 1))
     w1 = torch.empty(count, dtype=torch.float64, device=device)
     report(progress, 0, count, "Ollivier-Ricci curvature")
@@ -181,19 +181,8 @@ def _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, solver, t
     return w1, dist
 
 
-class _ArcLookup:
-    """Position of arc (u, v) in the worked list (x, y); undirected: (min, max)."""
-
-    def __init__(self, x: Tensor, y: Tensor, num_nodes: int, directed: bool) -> None:
-        self.n, self.directed = num_nodes, directed
-        keys = x * num_nodes + y
-        self.sorted, self.order = torch.sort(keys)
-
-    def __call__(self, u: Tensor, v: Tensor) -> Tensor:
-        if not self.directed:
-            u, v = torch.minimum(u, v), torch.maximum(u, v)
-        pos = torch.searchsorted(self.sorted, u * self.n + v)
-        return self.order[pos]
+def _device_of(nb) -> torch.device:
+    return torch.device("cpu") if xp.is_numpy(nb.ptr) else nb.ptr.device
 
 
 def _node_curvature(edge_index: Tensor, edge_kappa: Tensor, num_nodes: int, directed: bool) -> Tensor:
