@@ -51,3 +51,15 @@ def test_point_masses_and_empty_problems():
         ]
     )
     assert wasserstein(p).tolist() == pytest.approx([0.5, 0.5, 0.0], abs=1e-15)
+
+
+def test_unequal_rounding_and_empty_sides():
+    t = lambda x: torch.tensor(x, dtype=torch.float64)  # noqa: E731
+    p = TransportProblems.from_dense(
+        [
+            (t([0.3, 0.2]), t([0.25, 0.25 + 1e-15]), t([[0.0, 1.0], [1.0, 0.0]])),
+            (t([1e-17]), torch.zeros(0, dtype=torch.float64), torch.zeros(1, 0, dtype=torch.float64)),
+            (t([0.5]), t([0.5]), t([[2.0]])),
+        ]
+    )
+    assert wasserstein(p).tolist() == pytest.approx([0.05, 0.0, 1.0], abs=1e-14)
