@@ -7,8 +7,9 @@ For an edge (x, y) the transport cost needs d(u, v) for u in the support of m_x
   d(u, v) is c times 0, 1, 2 or 3 hops. :class:`HopDistances` stores a 2-bit code
   per node pair (same node, adjacent, two steps apart, further) and answers each
   pair with one lookup: memory n^2 / 4 bytes, time O(1) per pair. Beyond
-  ``max_bitmap_bytes`` it falls back to binary search in the sorted keys of the
-  one- and two-step pairs (memory O(nnz(A) + nnz(A^2))).
+  ``max_bitmap_bytes`` (default: half the available memory, at most 16 GiB) it falls
+  back to binary search in the sorted keys of the one- and two-step pairs (memory
+  O(nnz(A) + nnz(A^2)), much slower per pair).
 * Any positive lengths: :class:`DijkstraDistances` runs scipy's Dijkstra from each
   needed source u, bounded by d(u, x) + d(x, y) + max_v d(y, v) (no shorter path
   can need more), in groups of sources so the dense rows stay within a memory cap.
@@ -29,14 +30,23 @@ from graphcurv import arrays as xp
 from graphcurv.arrays import Array
 from graphcurv.errors import GraphcurvError
 
-DEFAULT_MAX_BITMAP_BYTES = 6 * 2**30
+def default_max_table_bytes() -> int:
+    """Half of the memory available now (Linux ``MemAvailable``), at most 16 GiB; 4 GiB if unknown."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return min(16 * 2**30, int(line.split()[1]) * 1024 // 2)
+    except OSError:
+        pass
+    return 4 * 2**30
 
 
 def _code_matrix(pairs: list[tuple[np.ndarray, np.ndarray, int]], num_nodes: int, device: torch.device) -> Array:
     """Flat uint8 table with a 2-bit code per ordered pair (u, v): bits ``2 (v % 4)`` of
-    byte ``u * ceil(n/4) + v // 4``. ``pairs`` lists ``(rows, cols, code)`` groups in
-    increasing code order, each sorted by (row, col) with no repeats; a later group
-    overwrites an earlier one on shared pairs. NumPy on the CPU, torch on CUDA."""
+    byte ``u * ceil(n/4) + v // 4``. ``pairs`` lists ``(rows, cols, code)`` groups without
+    repeated pairs, in increasing code order; a later group overwrites an earlier one.
+    NumPy on the CPU, torch on CUDA."""
     width = (num_nodes + 3) // 4
     cpu = device.type == "cpu"
     table = np.zeros(num_nodes * width, dtype=np.uint8) if cpu else torch.zeros(
@@ -45,12 +55,11 @@ def _code_matrix(pairs: list[tuple[np.ndarray, np.ndarray, int]], num_nodes: int
     for rows, cols, code in pairs:
         if not cpu:
             rows, cols = torch.from_numpy(rows).to(device), torch.from_numpy(cols).to(device)
-        shift = 2 * (cols & 3)
-        # Pairs are sorted, so the bytes they touch come in runs; within a run the bit
-        # pairs are distinct, so summing their masks / values equals OR-ing them.
-        byte, mask = xp.run_sums(rows * width + (cols >> 2), 3 << shift)
-        _, value = xp.run_sums(rows * width + (cols >> 2), code << shift)
-        table[byte] = (table[byte] & xp.as_uint8(255 - mask)) | xp.as_uint8(value)
+        byte, position = rows * width + (cols >> 2), cols & 3
+        # Within one bit position every pair owns its byte, so plain fancy-index writes work.
+        for k in range(4):
+            where = byte[position == k]
+            table[where] = (table[where] & (255 ^ (3 << 2 * k))) | (code << 2 * k)
     return table
 
 
@@ -68,7 +77,7 @@ class HopDistances:
         num_nodes: int,
         *,
         length: float = 1.0,
-        max_bitmap_bytes: int = DEFAULT_MAX_BITMAP_BYTES,
+        max_bitmap_bytes: int | None = None,
     ) -> None:
         self.num_nodes = num_nodes
         self.length = float(length)
@@ -76,10 +85,9 @@ class HopDistances:
         src, dst = edge_index[0].cpu().numpy(), edge_index[1].cpu().numpy()
         adj = sp.csr_matrix((np.ones(src.size, dtype=np.int32), (src, dst)), shape=(num_nodes, num_nodes))
         adj.sum_duplicates()
-        adj.sort_indices()
-        two = adj @ adj
-        two.sort_indices()
-        two, one = two.tocoo(), adj.tocoo()  # row-major order, as the code table needs
+        two, one = (adj @ adj).tocoo(), adj.tocoo()
+        if max_bitmap_bytes is None:
+            max_bitmap_bytes = default_max_table_bytes()
         self.use_bitmap = num_nodes * ((num_nodes + 3) // 4) <= max_bitmap_bytes
         if self.use_bitmap:
             as_i = lambda a: a.astype(np.int64)  # noqa: E731
