@@ -105,6 +105,20 @@ def run_sums(sorted_keys: Array, values: Array) -> tuple[Array, Array]:
     return unique, sums.index_add_(0, inverse, values)
 
 
+def float64_like(values: list[float], like: Array) -> Array:
+    """A float64 array of ``values`` on ``like``'s backend and device."""
+    if is_numpy(like):
+        return np.asarray(values, dtype=np.float64)
+    return torch.tensor(values, dtype=torch.float64, device=like.device)
+
+
+def small_int(x: Array) -> Array:
+    """int32 when every value fits (indices of one chunk), else unchanged."""
+    if is_numpy(x):
+        return x.astype(np.int32) if x.size == 0 or (x.max() < 2**31 and x.min() >= -(2**31)) else x
+    return x.to(torch.int32) if x.numel() == 0 or (int(x.max()) < 2**31 and int(x.min()) >= -(2**31)) else x
+
+
 def as_float64(x: Array) -> Array:
     return x.astype(np.float64) if is_numpy(x) else x.to(torch.float64)
 

@@ -125,6 +125,18 @@ class HopDistances:
     def __call__(self, u: Array, v: Array, bound: object = None) -> Array:
         return xp.as_float64(self.hops(u, v)) * self.length
 
+    def pairs(self, src_node: Array, dst_node: Array, ia: Array, jb: Array, bound: object = None) -> Array:
+        """d(src_node[ia], dst_node[jb]): table offsets per support entry, one lookup per pair."""
+        if not self.use_bitmap:
+            return self(src_node[ia], dst_node[jb])
+        width = (self.num_nodes + 3) // 4
+        row = src_node * width
+        col, shift = dst_node >> 2, xp.as_uint8(2 * (dst_node & 3))
+        code = (self.codes[row[ia] + col[jb]] >> shift[jb]) & 3
+        # cost = (3 - code) * length, as one table lookup
+        cost_of_code = xp.float64_like([3.0 * self.length, 2.0 * self.length, self.length, 0.0], code)
+        return cost_of_code[code if xp.is_numpy(code) else code.long()]
+
 
 def _contains(sorted_keys: Array, queries: Array) -> Array:
     if xp.size(sorted_keys) == 0:
@@ -184,3 +196,7 @@ class DijkstraDistances:
         if not np.isfinite(out).all():
             raise GraphcurvError("a shortest path exceeded its bound: lengths changed during the computation?")
         return out if numpy_in else torch.from_numpy(out).to(u.device)
+
+    def pairs(self, src_node: Array, dst_node: Array, ia: Array, jb: Array, bound) -> Array:
+        """d(src_node[ia], dst_node[jb]) with upper bounds ``bound``."""
+        return self(src_node[ia], dst_node[jb], bound)

@@ -32,6 +32,7 @@ Example (a 4-cycle: every edge has curvature 0 at alpha 0; at alpha 0.5, 0.5):
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import NamedTuple
 
 import torch
@@ -52,9 +53,10 @@ from graphcurv.curvature.local_problems import (
 from graphcurv.errors import GraphcurvError
 from graphcurv.measures import Measure, resolve_measure
 from graphcurv.progress import ProgressCallback, report
-from graphcurv.transport import wasserstein
+from graphcurv.transport import solver_session
 
 ZERO_DISTANCE = 1e-7  # GraphRicciCurvature's EPSILON: below it, kappa = 0
+MAX_PENDING_CHUNKS = 8  # chunks built ahead of the solver (bounds memory)
 
 
 class OllivierRicciResult(NamedTuple):
@@ -77,7 +79,7 @@ def ollivier_ricci(
     tol: float = 1e-4,
     directed: bool | None = None,
     workers: int | None = None,
-    max_entries: int = 2**23,
+    max_entries: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> OllivierRicciResult:
     """Ollivier-Ricci curvature of every edge of ``data`` (see the module docstring).
@@ -92,7 +94,8 @@ def ollivier_ricci(
         directed: treat the graph as directed; default: directed unless ``edge_index``
             is symmetric with equal weights both ways.
         workers: processes for the exact solver (default: all available CPUs).
-        max_entries: cost entries built at once (bounds memory: ~50 bytes each).
+        max_entries: cost entries built at once (bounds memory: ~50 bytes each; default
+            2^18 for the exact solver, 2^23 for the batched ones).
         progress: called as ``progress(done_edges, total_edges, description)``.
 
     Returns:
@@ -169,14 +172,29 @@ def _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, solver, t
     device = _device_of(src_nb)
     count = xp.size(x)
     sizes = xp.to_tensor((src_nb.degree[x] + 1) * (dst_nb.degree[y] + 1))
+    if max_entries is None:  # small chunks reuse memory on the CPU; batched solvers like big ones
+        max_entries = 2**18 if solver == "exact" else 2**23
+    if workers is None and float(sizes.sum()) < 2**20:
+        workers = 1  # not worth starting processes
     w1 = torch.empty(count, dtype=torch.float64, device=device)
-    report(progress, 0, count, "Ollivier-Ricci curvature")
-    for start, stop in edge_chunks(sizes, max_entries):
-        xs, ys = x[start:stop], y[start:stop]
-        src, dst = remove_shared_mass(supports(src_nb, xs), supports(dst_nb, ys), num_nodes)
-        problems = build_problems(src, dst, stop - start, xy_length[start:stop], distance)
-        w1[start:stop] = wasserstein(problems, solver=solver, tol=tol, workers=workers).to(device)
+    pending: deque = deque()
+
+    def collect() -> None:
+        start, stop, wait = pending.popleft()
+        w1[start:stop] = wait().to(device)
         report(progress, stop, count, "Ollivier-Ricci curvature")
+
+    report(progress, 0, count, "Ollivier-Ricci curvature")
+    with solver_session(solver, tol=tol, workers=workers) as submit:
+        for start, stop in edge_chunks(sizes, max_entries):
+            xs, ys = x[start:stop], y[start:stop]
+            src, dst = remove_shared_mass(supports(src_nb, xs), supports(dst_nb, ys), num_nodes)
+            problems = build_problems(src, dst, stop - start, xy_length[start:stop], distance)
+            pending.append((start, stop, submit(problems)))
+            while len(pending) > MAX_PENDING_CHUNKS:
+                collect()
+        while pending:
+            collect()
     dist = xp.to_tensor(distance(x, y, xy_length), device)
     return w1, dist
 

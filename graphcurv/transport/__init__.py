@@ -13,10 +13,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from torch import Tensor
 
 from graphcurv.errors import GraphcurvError
-from graphcurv.transport.exact import wasserstein_exact
+from graphcurv.transport.exact import ExactSolverPool, wasserstein_exact
 from graphcurv.transport.problems import TransportProblems
 
 SOLVERS = ("exact", "sinkhorn", "pot-batch")
@@ -39,4 +42,27 @@ def wasserstein(
     raise GraphcurvError(f"unknown transport solver {solver!r}: choose one of {', '.join(SOLVERS)}")
 
 
-__all__ = ["SOLVERS", "TransportProblems", "wasserstein", "wasserstein_exact"]
+@contextmanager
+def solver_session(
+    solver: str = "exact", *, tol: float = 1e-4, workers: int | None = None
+) -> Iterator[Callable[[TransportProblems], Callable[[], Tensor]]]:
+    """A ``submit(problems) -> wait()`` function for streaming many batches to one solver.
+
+    The exact solver keeps its worker processes for the whole session and solves while
+    the caller builds the next batch; the batched solvers run at submission.
+    """
+    if solver == "exact":
+        with ExactSolverPool(workers) as pool:
+            yield pool.submit
+        return
+    if solver not in SOLVERS:
+        raise GraphcurvError(f"unknown transport solver {solver!r}: choose one of {', '.join(SOLVERS)}")
+
+    def submit(problems: TransportProblems) -> Callable[[], Tensor]:
+        result = wasserstein(problems, solver=solver, tol=tol)
+        return lambda: result
+
+    yield submit
+
+
+__all__ = ["SOLVERS", "ExactSolverPool", "TransportProblems", "solver_session", "wasserstein", "wasserstein_exact"]

@@ -9,8 +9,9 @@ solved by POT's C++ network simplex (the solver behind ``ot.emd2``; Bonneel et a
 2011). Calling it through ``ot.emd2`` costs about 150 microseconds of Python overhead
 per problem, far more than solving a 6 x 6 problem, so graphcurv calls POT's compiled
 ``emd_c`` directly (about 9 microseconds) and falls back to ``ot.emd2`` when that
-internal entry point is absent. Problems are split over worker processes (fork) when
-the batch is large; POT's solver holds the GIL too long for threads to pay off.
+internal entry point is absent. :class:`ExactSolverPool` spreads batches over worker
+processes (fork; POT's solver holds the GIL too long for threads to pay off) and lets
+a caller stream batches: the next batch can be built while the workers solve.
 
 Certificate: the solver returns dual potentials (f, g). A plan is optimal iff
 f_i + g_j <= M_ij for all i, j (dual feasibility) and <P, M> = <a, f> + <b, g>
@@ -38,7 +39,7 @@ except ImportError:  # pragma: no cover - exercised only with an unusual POT bui
     _emd_c = None
 
 MAX_ITER = 10_000_000
-_SHARED: tuple[np.ndarray, ...] | None = None  # the batch, inherited by forked workers
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _solve_one(a: np.ndarray, b: np.ndarray, cost: np.ndarray, certify: bool, tol: float) -> float:
@@ -63,13 +64,13 @@ def _solve_one(a: np.ndarray, b: np.ndarray, cost: np.ndarray, certify: bool, to
     return float(value)
 
 
-def _solve_range(bounds: tuple[int, int, bool, float]) -> np.ndarray:
-    start, stop, certify, tol = bounds
-    a, b, cost, a_ptr, b_ptr, c_ptr = _SHARED  # type: ignore[misc]
+def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
+    """W1 of every problem of a batch given as (a, balanced b, cost, a_ptr, b_ptr, cost_ptr)."""
+    a, b, cost, a_ptr, b_ptr, c_ptr = arrays
     # Python ints index faster than NumPy scalars in this loop.
-    ap, bp, cp = (p[start : stop + 1].tolist() for p in (a_ptr, b_ptr, c_ptr))
-    out = np.zeros(stop - start)
-    for k in range(stop - start):
+    ap, bp, cp = a_ptr.tolist(), b_ptr.tolist(), c_ptr.tolist()
+    out = np.zeros(len(ap) - 1)
+    for k in range(len(ap) - 1):
         a0, a1, b0, b1 = ap[k], ap[k + 1], bp[k], bp[k + 1]
         if a1 == a0 or b1 == b0:
             continue  # nothing left to move
@@ -100,6 +101,88 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _numpy_batch(problems: TransportProblems) -> Arrays:
+    a, b, cost, a_ptr, b_ptr, c_ptr = (
+        np.ascontiguousarray(t.detach().cpu().numpy().astype(np.float64 if t.is_floating_point() else np.int64))
+        for t in (problems.a, problems.b, problems.cost, problems.a_ptr, problems.b_ptr, problems.cost_ptr)
+    )
+    return a, _balanced_targets(a, b, a_ptr, b_ptr), cost, a_ptr, b_ptr, c_ptr
+
+
+def _pieces(arrays: Arrays, max_entries: int) -> list[Arrays]:
+    """Cut a batch into consecutive sub-batches of about ``max_entries`` cost entries each."""
+    a, b, cost, a_ptr, b_ptr, c_ptr = arrays
+    count = a_ptr.size - 1
+    work = np.cumsum(np.diff(c_ptr) + 64)  # entries plus a per-problem overhead
+    cuts = np.unique(np.searchsorted(work, np.arange(max_entries, work[-1] + max_entries, max_entries)) + 1)
+    cuts = np.unique(np.concatenate([[0], np.minimum(cuts, count), [count]]))
+    out = []
+    for s, e in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        out.append(
+            (
+                a[a_ptr[s] : a_ptr[e]],
+                b[b_ptr[s] : b_ptr[e]],
+                cost[c_ptr[s] : c_ptr[e]],
+                a_ptr[s : e + 1] - a_ptr[s],
+                b_ptr[s : e + 1] - b_ptr[s],
+                c_ptr[s : e + 1] - c_ptr[s],
+            )
+        )
+    return out
+
+
+class ExactSolverPool:
+    """Worker processes for exact W1, fed batch by batch.
+
+    ``submit(problems)`` returns at once with a function that waits for and returns the
+    (B,) result tensor, so the caller can build its next batch meanwhile::
+
+        with ExactSolverPool(workers=2) as pool:
+            pending = [pool.submit(batch) for batch in batches]
+            results = [wait() for wait in pending]
+
+    With one worker (or no ``fork``) it solves in the calling process instead.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        certify: bool = True,
+        certify_tol: float = 1e-9,
+        piece_entries: int = 2**18,
+    ) -> None:
+        self.workers = default_workers() if workers is None else max(1, int(workers))
+        self.certify, self.certify_tol, self.piece_entries = certify, certify_tol, piece_entries
+        self._pool = None
+
+    def __enter__(self) -> "ExactSolverPool":
+        if self.workers > 1 and _fork_available():
+            self._pool = mp.get_context("fork").Pool(self.workers)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._pool is not None:
+            if exc_type is None:
+                self._pool.close()
+            else:
+                self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def submit(self, problems: TransportProblems):
+        device = problems.device
+        arrays = _numpy_batch(problems)
+        if self._pool is None:
+            result = torch.from_numpy(_solve_arrays(arrays, self.certify, self.certify_tol)).to(device)
+            return lambda: result
+        handles = [
+            self._pool.apply_async(_solve_arrays, (piece, self.certify, self.certify_tol))
+            for piece in _pieces(arrays, self.piece_entries)
+        ]
+        return lambda: torch.from_numpy(np.concatenate([h.get() for h in handles])).to(device)
+
+
 def wasserstein_exact(
     problems: TransportProblems,
     *,
@@ -111,7 +194,7 @@ def wasserstein_exact(
     """Exact W1 of every problem in the batch; float64 tensor (B,) on the batch's device.
 
     ``workers``: processes to use (default: all CPUs available; 1 = in this process).
-    Small batches are solved in-process regardless.
+    Batches of fewer than ``min_problems_per_worker`` problems per worker use fewer.
 
     >>> import torch
     >>> p = TransportProblems.from_dense([(torch.tensor([0.5, 0.5], dtype=torch.float64),
@@ -120,39 +203,11 @@ def wasserstein_exact(
     >>> wasserstein_exact(p).tolist()
     [0.0]
     """
-    global _SHARED
-    device = problems.device
-    arrays = tuple(
-        np.ascontiguousarray(t.detach().cpu().numpy().astype(np.float64 if t.is_floating_point() else np.int64))
-        for t in (problems.a, problems.b, problems.cost, problems.a_ptr, problems.b_ptr, problems.cost_ptr)
-    )
-    arrays = (arrays[0], _balanced_targets(arrays[0], arrays[1], arrays[3], arrays[4]), *arrays[2:])
-    count = problems.num_problems
     workers = default_workers() if workers is None else max(1, int(workers))
-    workers = min(workers, max(1, count // min_problems_per_worker))
-    _SHARED = arrays
-    try:
-        if workers == 1 or not _fork_available():
-            result = _solve_range((0, count, certify, certify_tol))
-        else:
-            result = _solve_parallel(arrays[5], count, workers, certify, certify_tol)
-    finally:
-        _SHARED = None
-    return torch.from_numpy(result).to(device)
-
-
-def _solve_parallel(cost_ptr: np.ndarray, count: int, workers: int, certify: bool, tol: float) -> np.ndarray:
-    # Split into contiguous ranges of roughly equal work (cost entries + a per-problem overhead).
-    work = np.diff(cost_ptr).astype(np.float64) + 200.0
-    cumulative = np.concatenate([[0.0], np.cumsum(work)])
-    pieces = workers * 4
-    cuts = np.searchsorted(cumulative, np.linspace(0, cumulative[-1], pieces + 1))
-    cuts[0], cuts[-1] = 0, count
-    cuts = np.unique(cuts)
-    ranges = [(int(s), int(e), certify, tol) for s, e in zip(cuts[:-1], cuts[1:]) if e > s]
-    with mp.get_context("fork").Pool(workers) as pool:
-        parts = pool.map(_solve_range, ranges, chunksize=1)
-    return np.concatenate(parts)
+    workers = min(workers, max(1, problems.num_problems // min_problems_per_worker))
+    piece = max(1, int(problems.cost.numel()) // (4 * workers) + 1)
+    with ExactSolverPool(workers, certify=certify, certify_tol=certify_tol, piece_entries=piece) as pool:
+        return pool.submit(problems)()
 
 
 def _fork_available() -> bool:
