@@ -9,12 +9,12 @@ indexing are spelled the same in both libraries and need no wrapper.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
 
-Array = Union[np.ndarray, torch.Tensor]
+Array = np.ndarray | torch.Tensor
 
 
 def is_numpy(x: Any) -> bool:

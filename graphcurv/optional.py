@@ -18,8 +18,8 @@ def import_graph_tool() -> ModuleType:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Error importing cairo")
             import graph_tool
-            import graph_tool.collection  # noqa: F401
-            import graph_tool.inference  # noqa: F401
+            import graph_tool.collection
+            import graph_tool.inference
     except ImportError as exc:
         raise MissingDependencyError(
             "graph-tool is not importable: install Debian's python3-graph-tool and run "

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         ui.print_error("interrupted")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+    except Exception as exc:
         if _settings.debug or "--debug" in args:
             raise
         ui.print_error(_one_line(exc))

@@ -30,6 +30,7 @@ from graphcurv import arrays as xp
 from graphcurv.arrays import Array
 from graphcurv.errors import GraphcurvError
 
+
 def default_max_table_bytes() -> int:
     """Half of the memory available now (Linux ``MemAvailable``), at most 16 GiB; 4 GiB if unknown."""
     try:

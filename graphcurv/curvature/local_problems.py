@@ -29,10 +29,11 @@ from graphcurv import arrays as xp
 from graphcurv.arrays import Array
 from graphcurv.transport.problems import TransportProblems
 
+
 class DistanceFn(Protocol):
     """``pairs(src_node, dst_node, ia, jb, bound)`` = d(src_node[ia], dst_node[jb]) per pair."""
 
-    def pairs(self, src_node: Array, dst_node: Array, ia: Array, jb: Array, bound: "LazyBound") -> Array: ...
+    def pairs(self, src_node: Array, dst_node: Array, ia: Array, jb: Array, bound: LazyBound) -> Array: ...
 
 
 NEGLIGIBLE_MASS = 1e-16
@@ -78,7 +79,7 @@ class Supports:
     hop: Array  # length of the edge from the centre (0 for the centre itself)
     pid: Array
 
-    def subset(self, keep: Array, mass: Array) -> "Supports":
+    def subset(self, keep: Array, mass: Array) -> Supports:
         return Supports(self.node[keep], mass[keep], self.hop[keep], self.pid[keep])
 
 

@@ -6,8 +6,9 @@
 * ``"exact"`` — POT's network simplex per problem, with an optimality certificate
   (:mod:`graphcurv.transport.exact`); the default and the reference.
 * ``"sinkhorn"`` — batched log-domain Sinkhorn with epsilon scaling and rounding to a
-  feasible plan, bucketed by problem size, suited to GPUs; error <= ``tol``
-  (:mod:`graphcurv.transport.sinkhorn`).
+  feasible plan, bucketed by problem size, suited to GPUs; each value is certified
+  within ``tol`` by an LP-duality lower bound, and the rare problems not certified after
+  ``max_iter`` are re-solved exactly (:mod:`graphcurv.transport.sinkhorn`).
 * ``"pot-batch"`` — POT's ``ot.batch`` solvers on the same buckets, for comparison.
 """
 
@@ -34,7 +35,8 @@ def wasserstein(
     if solver == "sinkhorn":
         from graphcurv.transport.sinkhorn import wasserstein_sinkhorn
 
-        return wasserstein_sinkhorn(problems, tol=tol)
+        # Problems not certified within tol after max_iter are re-solved exactly.
+        return wasserstein_sinkhorn(problems, tol=tol, fallback=lambda p: wasserstein_exact(p, workers=workers))
     if solver == "pot-batch":
         from graphcurv.transport.pot_batch import wasserstein_pot_batch
 

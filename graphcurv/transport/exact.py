@@ -156,7 +156,7 @@ class ExactSolverPool:
         self.certify, self.certify_tol, self.piece_entries = certify, certify_tol, piece_entries
         self._pool = None
 
-    def __enter__(self) -> "ExactSolverPool":
+    def __enter__(self) -> ExactSolverPool:
         if self.workers > 1 and _fork_available():
             self._pool = mp.get_context("fork").Pool(self.workers)
         return self

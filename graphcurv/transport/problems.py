@@ -67,10 +67,10 @@ class TransportProblems:
         """``(B, 2)`` long tensor of ``(n_a, n_b)`` per problem."""
         return torch.stack([self.a_ptr.diff(), self.b_ptr.diff()], dim=1)
 
-    def to(self, device: torch.device | str) -> "TransportProblems":
+    def to(self, device: torch.device | str) -> TransportProblems:
         return TransportProblems(*(t.to(device) for t in self._fields()))
 
-    def select(self, index: Tensor) -> "TransportProblems":
+    def select(self, index: Tensor) -> TransportProblems:
         """The sub-batch of the problems listed in ``index`` (in that order)."""
         index = index.to(self.a_ptr.device, torch.long)
         a, a_ptr = _gather_segments(self.a, self.a_ptr, index)
@@ -86,7 +86,7 @@ class TransportProblems:
         return a, b, cost
 
     @staticmethod
-    def from_dense(problems: list[tuple[Tensor, Tensor, Tensor]]) -> "TransportProblems":
+    def from_dense(problems: list[tuple[Tensor, Tensor, Tensor]]) -> TransportProblems:
         """Pack a list of ``(a, b, M)`` triples (all on one device, one dtype)."""
         if not problems:
             raise GraphcurvError("no transport problems given")

@@ -1,9 +1,7 @@
 import csv
 
-import networkx as nx
 import pytest
 import torch
-
 from graphcurv_cli.app import main
 
 

@@ -220,3 +220,15 @@ def test_cuda_matches_cpu():
     gpu = ollivier_ricci(data.to("cuda")).edge_curvature
     assert gpu.device.type == "cuda"
     assert torch.allclose(cpu, gpu.cpu(), atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["sinkhorn", "pot-batch"])
+def test_batched_solvers_within_tolerance(solver):
+    # W1 error <= tol, and kappa = 1 - W1/d with d = 1 on an unweighted graph.
+    data, _ = data_from_networkx(nx.karate_club_graph(), weight=None)
+    exact = ollivier_ricci(data).edge_curvature
+    approx = ollivier_ricci(data, solver=solver, tol=1e-4).edge_curvature
+    bound = 1e-4 if solver == "sinkhorn" else 2e-3  # ot.batch has no certificate (see benchmarks)
+    assert (approx - exact).abs().max().item() <= bound
+    if solver == "sinkhorn":  # rounded plans are feasible: W1 over-estimated, kappa under
+        assert (approx - exact).max().item() <= 1e-12

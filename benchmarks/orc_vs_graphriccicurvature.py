@@ -1,0 +1,173 @@
+"""Ollivier-Ricci curvature: GraphRicciCurvature (exact, method="OTD") vs graphcurv, side by side.
+
+For each graph both tools compute the curvature of every edge with the same alpha on the
+same graph; the script prints seconds, edges per second, peak memory (resident set of
+the process that ran the tool, its workers included), the speed ratio, and the largest
+absolute difference between the two results. Each run happens in a forked child
+process, so peak memory is measured per run.
+
+    .venv/bin/python benchmarks/orc_vs_graphriccicurvature.py            # the full table
+    .venv/bin/python benchmarks/orc_vs_graphriccicurvature.py --quick    # small graphs only
+    .venv/bin/python benchmarks/orc_vs_graphriccicurvature.py --only ba10000 --skip-anchor
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import statistics
+import sys
+import time
+
+import networkx as nx
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from graphcurv.curvature.ollivier import ollivier_ricci
+from graphcurv.graphs import from_networkx
+
+
+def graphs(quick: bool) -> list[tuple[str, nx.Graph, bool]]:
+    """(name, graph, run the anchor too)."""
+    out: list[tuple[str, nx.Graph, bool]] = []
+    karate = nx.karate_club_graph()
+    unit = nx.Graph(karate.edges())
+    out.append(("karate", unit, True))
+    weighted_karate = nx.Graph()
+    weighted_karate.add_weighted_edges_from((u, v, float(d["weight"])) for u, v, d in karate.edges(data=True))
+    out.append(("karate (weighted)", weighted_karate, True))
+    out.append(("WS(1000,10,0.1)", nx.watts_strogatz_graph(1000, 10, 0.1, seed=1), True))
+    ws_weighted = nx.watts_strogatz_graph(1000, 10, 0.1, seed=1)
+    rng = np.random.default_rng(1)
+    for u, v in ws_weighted.edges():
+        ws_weighted[u][v]["weight"] = float(rng.uniform(0.5, 2.0))
+    out.append(("WS(1000,10,0.1) weighted", ws_weighted, True))
+    out.append(("directed ER(1000, 0.01)", nx.gnp_random_graph(1000, 0.01, seed=2, directed=True), True))
+    if quick:
+        return out
+    out.append(("ER(2000, mean deg 20)", nx.fast_gnp_random_graph(2000, 20 / 1999, seed=3), True))
+    out.append(("BA(5000,5)", nx.barabasi_albert_graph(5000, 5, seed=4), True))
+    out.append(("BA(10000,5)", nx.barabasi_albert_graph(10000, 5, seed=5), True))
+    out.append(("BA(200000,5)", nx.barabasi_albert_graph(200000, 5, seed=6), False))
+    return out
+
+
+def _ensure_weights(G: nx.Graph) -> nx.Graph:
+    if not nx.get_edge_attributes(G, "weight"):
+        nx.set_edge_attributes(G, 1.0, "weight")
+    return G
+
+
+def run_anchor(G: nx.Graph, alpha: float, proc: int) -> dict:
+    from GraphRicciCurvature.OllivierRicci import OllivierRicci
+
+    start = time.perf_counter()
+    orc = OllivierRicci(G, alpha=alpha, method="OTD", proc=proc, verbose="ERROR", weight="weight")
+    orc.compute_ricci_curvature()
+    seconds = time.perf_counter() - start
+    values = {(u, v): d["ricciCurvature"] for u, v, d in orc.G.edges(data=True)}
+    return {"seconds": seconds, "values": values}
+
+
+def run_graphcurv(G: nx.Graph, alpha: float) -> dict:
+    data = from_networkx(G, weight="weight")
+    start = time.perf_counter()
+    result = ollivier_ricci(data, alpha=alpha)
+    seconds = time.perf_counter() - start
+    ei = data.edge_index.numpy()
+    names = getattr(data, "node_names", None)
+    kappa = result.edge_curvature.numpy()
+    values = {}
+    for i in range(ei.shape[1]):
+        u, v = int(ei[0, i]), int(ei[1, i])
+        if names is not None:
+            u, v = _name(names[u]), _name(names[v])
+        values[(u, v)] = float(kappa[i])
+    return {"seconds": seconds, "values": values}
+
+
+def _name(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _child(target, args, queue) -> None:
+    try:
+        out = target(*args)
+        out["peak_mb"] = _peak_mb()
+        queue.put(out)
+    except BaseException as exc:  # noqa: BLE001 - report any failure, never hang the parent
+        queue.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def _peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024.0
+
+
+def in_child(target, *args) -> dict:
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(target, args, queue))
+    proc.start()
+    out = queue.get()
+    proc.join()
+    if "error" in out:
+        raise RuntimeError(out["error"])
+    return out
+
+
+def max_difference(ours: dict, anchor: dict) -> float:
+    worst = 0.0
+    for (u, v), value in anchor.items():
+        mine = ours.get((u, v), ours.get((v, u)))
+        worst = max(worst, abs(mine - value))
+    return worst
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--alpha", type=float, default=0.5)
+    parser.add_argument("--proc", type=int, default=2, help="GraphRicciCurvature's processes")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool and graph (median reported)")
+    parser.add_argument("--quick", action="store_true", help="small graphs only")
+    parser.add_argument("--only", default="", help="comma-separated substrings of graph names to run")
+    parser.add_argument("--skip-anchor", action="store_true", help="graphcurv alone")
+    args = parser.parse_args(argv)
+
+    console = Console()
+    table = Table(title=f"Ollivier-Ricci curvature, alpha={args.alpha}, exact OT (torch {torch.__version__})")
+    for col in ("graph", "nodes", "edges", "GRC s", "graphcurv s", "speed-up", "graphcurv edges/s",
+                "GRC peak MB", "graphcurv peak MB", "max |diff|"):
+        table.add_column(col, justify="left" if col == "graph" else "right")
+    filters = [f.strip().lower() for f in args.only.split(",") if f.strip()]
+    for name, G, with_anchor in graphs(args.quick):
+        if filters and not any(f in name.lower().replace(" ", "") for f in filters):
+            continue
+        G = _ensure_weights(G)
+        edges = G.number_of_edges()
+        ours_runs = [in_child(run_graphcurv, G, args.alpha) for _ in range(args.repeat)]
+        ours_s = statistics.median(r["seconds"] for r in ours_runs)
+        row = [name, f"{G.number_of_nodes():,}", f"{edges:,}"]
+        if with_anchor and not args.skip_anchor:
+            anchor_runs = [in_child(run_anchor, G, args.alpha, args.proc) for _ in range(args.repeat)]
+            anchor_s = statistics.median(r["seconds"] for r in anchor_runs)
+            diff = max_difference(ours_runs[0]["values"], anchor_runs[0]["values"])
+            row += [f"{anchor_s:.2f}", f"{ours_s:.2f}", f"{anchor_s / ours_s:.1f}x", f"{edges / ours_s:,.0f}",
+                    f"{anchor_runs[0]['peak_mb']:,.0f}", f"{ours_runs[0]['peak_mb']:,.0f}", f"{diff:.1e}"]
+        else:
+            row += ["-", f"{ours_s:.2f}", "-", f"{edges / ours_s:,.0f}", "-", f"{ours_runs[0]['peak_mb']:,.0f}", "-"]
+        table.add_row(*row)
+        console.print(f"done: {name}", style="dim")
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
