@@ -17,16 +17,6 @@ from graphcurv.transport.problems import TransportProblems
 SHAPES = [(1, 1), (1, 5), (5, 1), (3, 7), (7, 3), (40, 40), (2, 2), (0, 3), (3, 0), (9, 17)]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small batched ops run as fast on one thread, and stay fast when the machine is busy
-    (OpenMP threads of several processes on 2 cores slow down tenfold)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _mixed(seed: int = 0, extra: int = 60) -> TransportProblems:
     """Fixed awkward shapes plus power-law sizes; distinct values everywhere."""
     gen = torch.Generator().manual_seed(seed)
