@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-anchor", action="store_true", help="graphcurv alone")
     args = parser.parse_args(argv)
 
-    console = Console()
+    console = Console(width=200)
     table = Table(title=f"Ollivier-Ricci curvature, alpha={args.alpha}, exact OT (torch {torch.__version__})")
     for col in ("graph", "nodes", "edges", "GRC s", "graphcurv s", "speed-up", "graphcurv edges/s",
                 "GRC peak MB", "graphcurv peak MB", "max |diff|"):
