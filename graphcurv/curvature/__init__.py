@@ -2,6 +2,7 @@
 
 from graphcurv.curvature.bounds import bounds_coincide, curvature_upper_bound, jost_liu_lower_bound
 from graphcurv.curvature.forman import augmented_forman, balanced_forman, forman
+from graphcurv.curvature.idleness import lin_lu_yau, ollivier_ricci_alphas
 from graphcurv.curvature.ollivier import OllivierRicciResult, ollivier_ricci
 
 __all__ = [
@@ -12,5 +13,7 @@ __all__ = [
     "curvature_upper_bound",
     "forman",
     "jost_liu_lower_bound",
+    "lin_lu_yau",
     "ollivier_ricci",
+    "ollivier_ricci_alphas",
 ]
