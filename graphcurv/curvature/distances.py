@@ -152,51 +152,88 @@ class DijkstraDistances:
 
     ``distances(u, v, bound)``: ``bound[i] >= d(u[i], v[i])`` lets each Dijkstra stop
     early (pass e.g. d(u, x) + d(x, y) + d(y, v) along the path u -> x -> y -> v).
+    Sources are run in groups of similar bound, so a group's limit is tight.
+
+    :meth:`prepare` takes the largest bound each node will ever need; when the n x n
+    distances fit in ``max_matrix_bytes`` it runs every Dijkstra once and answers all
+    later calls from that matrix (Ricci flow and repeated chunks reuse it).
     """
 
     def __init__(
-        self, edge_index: Tensor, edge_weight: Tensor, num_nodes: int, *, max_row_bytes: int = 2**28
+        self,
+        edge_index: Tensor,
+        edge_weight: Tensor,
+        num_nodes: int,
+        *,
+        max_row_bytes: int = 2**28,
+        max_matrix_bytes: int = 2**30,
     ) -> None:
         self.num_nodes = num_nodes
         src, dst = edge_index[0].cpu().numpy(), edge_index[1].cpu().numpy()
         w = edge_weight.detach().to(torch.float64).cpu().numpy()
         if (w <= 0).any():
             raise GraphcurvError("edge lengths must be positive for shortest paths")
-        graph = sp.csr_matrix((w, (src, dst)), shape=(num_nodes, num_nodes))
-        # Parallel edges: scipy sums duplicates; keep the shortest instead.
-        if graph.nnz != src.size:
-            graph = sp.coo_matrix((w, (src, dst)), shape=(num_nodes, num_nodes)).tocsr()
-            order = np.lexsort((w, dst, src))
-            keep = np.ones(order.size, dtype=bool)
-            keep[1:] = (src[order][1:] != src[order][:-1]) | (dst[order][1:] != dst[order][:-1])
-            o = order[keep]
-            graph = sp.csr_matrix((w[o], (src[o], dst[o])), shape=(num_nodes, num_nodes))
-        self.graph = graph
+        # Parallel edges: keep the shortest (scipy would sum them).
+        order = np.lexsort((w, dst, src))
+        keep = np.ones(order.size, dtype=bool)
+        keep[1:] = (src[order][1:] != src[order][:-1]) | (dst[order][1:] != dst[order][:-1])
+        o = order[keep]
+        self.graph = sp.csr_matrix((w[o], (src[o], dst[o])), shape=(num_nodes, num_nodes))
         self.rows_per_group = max(1, min(4096, max_row_bytes // (8 * max(num_nodes, 1))))
+        self.max_matrix_bytes = max_matrix_bytes
+        self._matrix: np.ndarray | None = None
 
-    def __call__(self, u: Array, v: Array, bound) -> Array:
-        """Distances for pairs; ``bound`` is an array of upper bounds or has ``values()``."""
-        bound = bound.values() if hasattr(bound, "values") else bound
-        numpy_in = xp.is_numpy(u)
-        un, vn = (u, v) if numpy_in else (u.cpu().numpy(), v.cpu().numpy())
-        bn = bound if xp.is_numpy(bound) else bound.detach().to(torch.float64).cpu().numpy()
-        out = np.empty(un.size, dtype=np.float64)
-        sources, inverse = np.unique(un, return_inverse=True)
-        # The bound each source needs, then sources sorted by it, so a group's limit is tight.
-        need = np.zeros(sources.size)
-        np.maximum.at(need, inverse, bn)
+    def prepare(self, need: np.ndarray) -> None:
+        """Precompute all distances within ``need[u]`` of each source u, if they fit."""
+        n = self.num_nodes
+        if n * n * 8 > self.max_matrix_bytes:
+            return
+        matrix = np.full((n, n), np.inf)
+        sources = np.flatnonzero(need > 0)
+        for group, rows in self._runs(sources, need[sources]):
+            matrix[sources[group]] = rows
+        self._matrix = matrix
+
+    def _runs(self, sources: np.ndarray, need: np.ndarray):
+        """(positions into ``sources``, dense Dijkstra rows) per group of similar bound."""
         order = np.argsort(need, kind="stable")
-        slot = np.empty(sources.size, dtype=np.int64)
         for start in range(0, sources.size, self.rows_per_group):
             group = order[start : start + self.rows_per_group]
             limit = float(need[group].max()) * (1 + 1e-9) + 1e-12
-            rows = dijkstra(self.graph, directed=True, indices=sources[group], limit=limit)
-            slot[group] = np.arange(group.size)
-            mask = np.isin(inverse, group)
-            out[mask] = rows[slot[inverse[mask]], vn[mask]]
+            yield group, dijkstra(self.graph, directed=True, indices=sources[group], limit=limit)
+
+    def __call__(self, u: Array, v: Array, bound) -> Array:
+        """Distances for pairs; ``bound`` is an array of upper bounds or has ``values()``."""
+        numpy_in = xp.is_numpy(u)
+        un, vn = (u, v) if numpy_in else (u.cpu().numpy(), v.cpu().numpy())
+        if self._matrix is not None:
+            out = self._matrix[un, vn]
+        else:
+            bound = bound.values() if hasattr(bound, "values") else bound
+            bn = bound if xp.is_numpy(bound) else bound.detach().to(torch.float64).cpu().numpy()
+            out = self._lookup(un, vn, bn)
         if not np.isfinite(out).all():
             raise GraphcurvError("a shortest path exceeded its bound: lengths changed during the computation?")
         return out if numpy_in else torch.from_numpy(out).to(u.device)
+
+    def _lookup(self, un: np.ndarray, vn: np.ndarray, bn: np.ndarray) -> np.ndarray:
+        out = np.empty(un.size, dtype=np.float64)
+        sources, inverse = np.unique(un, return_inverse=True)
+        need = np.zeros(sources.size)
+        np.maximum.at(need, inverse, bn)
+        # Queries sorted by the group of their source, so each group reads one slice.
+        group_of = np.empty(sources.size, dtype=np.int64)
+        slot = np.empty(sources.size, dtype=np.int64)
+        runs = list(self._runs(sources, need))
+        for g, (group, _) in enumerate(runs):
+            group_of[group], slot[group] = g, np.arange(group.size)
+        query_group = group_of[inverse]
+        order = np.argsort(query_group, kind="stable")
+        bounds = np.searchsorted(query_group[order], np.arange(len(runs) + 1))
+        for g, (_, rows) in enumerate(runs):
+            q = order[bounds[g] : bounds[g + 1]]
+            out[q] = rows[slot[inverse[q]], vn[q]]
+        return out
 
     def pairs(self, src_node: Array, dst_node: Array, ia: Array, jb: Array, bound) -> Array:
         """d(src_node[ia], dst_node[jb]) with upper bounds ``bound``."""

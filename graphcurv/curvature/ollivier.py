@@ -35,6 +35,7 @@ import math
 from collections import deque
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
@@ -118,6 +119,8 @@ def ollivier_ricci(
     src_nb = _side(measure_fn, arc_index, arc_length, num_nodes, alpha, src_side)
     dst_nb = _side(measure_fn, arc_index, arc_length, num_nodes, alpha, dst_side)
     distance = _distance_oracle(arc_index, arc_length, num_nodes)
+    if isinstance(distance, DijkstraDistances):
+        distance.prepare(_source_bounds(x, y, xy_length, src_nb, dst_nb, num_nodes))
 
     w1, dist = _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, solver, tol, workers, max_entries, progress)
     kappa = torch.where(dist < ZERO_DISTANCE, torch.zeros_like(w1), 1.0 - w1 / dist.clamp(min=ZERO_DISTANCE))
@@ -197,6 +200,23 @@ def _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, solver, t
             collect()
     dist = xp.to_tensor(distance(x, y, xy_length), device)
     return w1, dist
+
+
+def _source_bounds(x, y, xy_length, src_nb, dst_nb, num_nodes: int) -> np.ndarray:
+    """Largest d(u, x) + d(x, y) + d(y, v) any source u needs over all solved edges:
+    an upper bound on every distance asked of u (path u -> x -> y -> v)."""
+    x, y, xy_length = (np.asarray(xp.to_tensor(t).cpu()) for t in (x, y, xy_length))
+    dst_len = np.asarray(xp.to_tensor(dst_nb.length).cpu())
+    dst_deg = np.asarray(xp.to_tensor(dst_nb.degree).cpu())
+    longest_out = np.zeros(num_nodes)  # longest edge from y on its side
+    np.maximum.at(longest_out, np.repeat(np.arange(num_nodes), dst_deg), dst_len)
+    reach = np.zeros(num_nodes)  # max over solved edges (x, y) of d(x, y) + longest_out(y)
+    np.maximum.at(reach, x, xy_length + longest_out[y])
+    need = reach.copy()  # x itself
+    src_deg = np.asarray(xp.to_tensor(src_nb.degree).cpu())
+    centers = np.repeat(np.arange(num_nodes), src_deg)
+    np.maximum.at(need, np.asarray(xp.to_tensor(src_nb.node).cpu()), np.asarray(xp.to_tensor(src_nb.length).cpu()) + reach[centers])
+    return need
 
 
 def _device_of(nb) -> torch.device:
