@@ -48,3 +48,38 @@ def exact(problems: TransportProblems) -> torch.Tensor:
         if total > 0:  # normalised: ot.emd2 crashes on masses near 1e-300
             out[k] = float(ot.emd2(a / total, b / b.sum(), cost)) * total
     return out
+
+
+def degenerate_problems() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """1x1, all-zero costs, zero masses, empty sides, constant costs, tiny masses, huge costs."""
+    return [
+        (torch.tensor([1.0], **F64), torch.tensor([1.0], **F64), torch.tensor([[2.0]], **F64)),
+        (
+            torch.tensor([0.3, 0.7], **F64),
+            torch.tensor([0.5, 0.5], **F64),
+            torch.zeros(2, 2, **F64),
+        ),
+        (torch.zeros(2, **F64), torch.zeros(3, **F64), torch.rand(2, 3, **F64)),
+        (
+            torch.tensor([0.0, 0.5, 0.0, 0.5], **F64),
+            torch.tensor([0.25, 0.0, 0.75], **F64),
+            torch.tensor([[0.0, 1, 2], [3, 2, 1], [1, 1, 1], [2, 0, 3]], **F64),
+        ),
+        (torch.zeros(0, **F64), torch.zeros(0, **F64), torch.zeros(0, 0, **F64)),
+        (torch.zeros(0, **F64), torch.ones(2, **F64), torch.zeros(0, 2, **F64)),
+        (
+            torch.tensor([0.4, 0.6], **F64),
+            torch.tensor([0.2, 0.8], **F64),
+            torch.full((2, 2), 5.0, **F64),
+        ),
+        (
+            torch.tensor([1e-300, 1e-300], **F64),
+            torch.tensor([1e-300, 1e-300], **F64),
+            torch.rand(2, 2, **F64),
+        ),
+        (
+            torch.tensor([0.5, 0.5], **F64),
+            torch.tensor([0.5, 0.5], **F64),
+            torch.tensor([[0.0, 1e6], [1e6, 0.0]], **F64),
+        ),
+    ]

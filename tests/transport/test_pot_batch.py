@@ -1,6 +1,6 @@
 import pytest
 import torch
-from random_transport import F64, TOL, exact, random_problems
+from random_transport import TOL, degenerate_problems, exact, random_problems
 from support import cuda_only
 
 from graphcurv.errors import GraphcurvError
@@ -21,22 +21,7 @@ def test_log_sinkhorn_upper_bound_close_to_exact(integer):
 
 
 def test_degenerate_inputs_give_no_nan():
-    problems = [
-        (torch.tensor([1.0], **F64), torch.tensor([1.0], **F64), torch.tensor([[2.0]], **F64)),
-        (
-            torch.tensor([0.3, 0.7], **F64),
-            torch.tensor([0.5, 0.5], **F64),
-            torch.zeros(2, 2, **F64),
-        ),
-        (torch.zeros(2, **F64), torch.zeros(3, **F64), torch.rand(2, 3, **F64)),
-        (
-            torch.tensor([0.0, 0.5, 0.5], **F64),
-            torch.tensor([0.25, 0.0, 0.75], **F64),
-            torch.tensor([[0.0, 1, 2], [3, 2, 1], [1, 1, 1]], **F64),
-        ),
-        (torch.zeros(0, **F64), torch.zeros(0, **F64), torch.zeros(0, 0, **F64)),
-    ]
-    p = TransportProblems.from_dense(problems)
+    p = TransportProblems.from_dense(degenerate_problems()[:5])  # ot.batch: the first five
     reference = exact(p)
     for method in ("log_sinkhorn", "proximal"):
         values = wasserstein_pot_batch(p, tol=TOL, method=method, max_iter=200)

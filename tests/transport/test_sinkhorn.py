@@ -3,7 +3,7 @@ import warnings
 
 import pytest
 import torch
-from random_transport import F64, TOL, exact, random_problems
+from random_transport import F64, TOL, degenerate_problems, exact, random_problems
 from support import cuda_only
 
 from graphcurv.errors import GraphcurvError
@@ -83,37 +83,7 @@ def test_closed_form_single_source_or_target():
 
 
 def test_degenerate_inputs_give_no_nan():
-    problems = [
-        (torch.tensor([1.0], **F64), torch.tensor([1.0], **F64), torch.tensor([[2.0]], **F64)),
-        (
-            torch.tensor([0.3, 0.7], **F64),
-            torch.tensor([0.5, 0.5], **F64),
-            torch.zeros(2, 2, **F64),
-        ),
-        (torch.zeros(2, **F64), torch.zeros(3, **F64), torch.rand(2, 3, **F64)),
-        (
-            torch.tensor([0.0, 0.5, 0.0, 0.5], **F64),
-            torch.tensor([0.25, 0.0, 0.75], **F64),
-            torch.tensor([[0.0, 1, 2], [3, 2, 1], [1, 1, 1], [2, 0, 3]], **F64),
-        ),
-        (torch.zeros(0, **F64), torch.zeros(0, **F64), torch.zeros(0, 0, **F64)),
-        (torch.zeros(0, **F64), torch.ones(2, **F64), torch.zeros(0, 2, **F64)),
-        (
-            torch.tensor([0.4, 0.6], **F64),
-            torch.tensor([0.2, 0.8], **F64),
-            torch.full((2, 2), 5.0, **F64),
-        ),
-        (
-            torch.tensor([1e-300, 1e-300], **F64),
-            torch.tensor([1e-300, 1e-300], **F64),
-            torch.rand(2, 2, **F64),
-        ),
-        (
-            torch.tensor([0.5, 0.5], **F64),
-            torch.tensor([0.5, 0.5], **F64),
-            torch.tensor([[0.0, 1e6], [1e6, 0.0]], **F64),
-        ),
-    ]
+    problems = degenerate_problems()
     p = TransportProblems.from_dense(problems)
     reference = exact(p)
     with warnings.catch_warnings():
