@@ -17,6 +17,20 @@ def test_curvature_csv_matches_library(tmp_path, capsys):
     assert by_edge[(0, 31)] == pytest.approx(min(by_edge.values()))
 
 
+def test_node_ids_print_without_thousands_separators(tmp_path, capsys):
+    # A star around node 1500 in a graph of 2000 nodes (no node names): ids are printed as is.
+    from torch_geometric.data import Data
+
+    leaves = torch.tensor([1501, 1502, 1503])
+    centre = torch.full_like(leaves, 1500)
+    ei = torch.stack([torch.cat([centre, leaves]), torch.cat([leaves, centre])])
+    path = tmp_path / "star.pt"
+    torch.save(Data(edge_index=ei, edge_weight=torch.ones(6, dtype=torch.float64), num_nodes=2000), path)
+    assert main(["curvature", str(path), "--method", "forman", "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "1500" in out and "1,500" not in out
+
+
 def test_curvature_pt_output_and_forman(tmp_path):
     out = tmp_path / "g.pt"
     assert main(["curvature", "ws:n=50,k=4,p=0.0", "--method", "forman", "-o", str(out)]) == 0

@@ -77,7 +77,7 @@ def curvature(
     title = f"{method.value} curvature of {getattr(data, 'name', graph)} ({seconds:.2f} s on {device})"
     ui.console.print(ui.table(title, ["statistic", "value"], summary.distribution_rows()))
     names = getattr(data, "node_names", None)
-    label = (lambda i: names[i]) if names else (lambda i: i)
+    label = (lambda i: str(names[i])) if names else str  # ids, not quantities: no separators
     rows = [(label(u), label(v), k) for u, v, k in summary.most_negative]
     ui.console.print(ui.table(f"{len(rows)} most negative edges", ["source", "target", "curvature"], rows))
     if output is not None:
