@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import networkx as nx
 import pytest
@@ -232,3 +233,26 @@ def test_batched_solvers_within_tolerance(solver):
     assert (approx - exact).abs().max().item() <= bound
     if solver == "sinkhorn":  # rounded plans are feasible: W1 over-estimated, kappa under
         assert (approx - exact).max().item() <= 1e-12
+
+
+@pytest.mark.parametrize(
+    "directed, alpha, base, exp_power", [(False, 0.3, 2.0, 1.0), (True, 0.7, math.e, 0.0), (True, 0.5, 5.0, 3.0)]
+)
+def test_matches_graphriccicurvature_kernel_parameters(directed, alpha, base, exp_power):
+    # weighted, with an isolated node; base/exp_power change the measure's kernel (and with
+    # base 5, power 3 some nodes fall back to the uniform measure, as in GraphRicciCurvature)
+    from GraphRicciCurvature.OllivierRicci import OllivierRicci
+
+    G = nx.gnp_random_graph(35, 0.12, seed=7, directed=directed)
+    G.add_node(100)
+    rng = torch.Generator().manual_seed(7)
+    for u, v in G.edges():
+        G[u][v]["weight"] = 0.3 + 2.2 * torch.rand(1, generator=rng, dtype=torch.float64).item()
+    data, nodes = data_from_networkx(G)
+    orc = OllivierRicci(G, alpha=alpha, method="OTD", proc=1, verbose="ERROR", base=base, exp_power=exp_power)
+    orc.compute_ricci_curvature()
+    ref = torch.tensor([orc.G[nodes[u]][nodes[v]]["ricciCurvature"] for u, v in data.edge_index.t().tolist()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the uniform-fallback notice
+        ours = ollivier_ricci(data, alpha=alpha, base=base, exp_power=exp_power).edge_curvature
+    assert (ours - ref.to(torch.float64)).abs().max().item() <= 1e-9
