@@ -10,6 +10,7 @@ import typer
 
 from graphcurv_cli import ui
 from graphcurv_cli.app import app, settings
+from graphcurv_cli.commands.info import GRAPH_HELP
 
 
 class Method(str, Enum):
@@ -25,16 +26,9 @@ class Solver(str, Enum):
     pot_batch = "pot-batch"
 
 
-GRAPH_HELP = (
-    "The graph: an edge-list file (.txt/.csv/.edges, optional weight column = length), a saved "
-    "PyG Data (.pt), a graph-tool collection name (football, karate, polbooks, ...), or a "
-    "generator spec such as ws:n=1000,k=10,p=0.1 / er:n=2000,mean_degree=20 / ba:n=5000,m=5."
-)
-
-
 @app.command()
 def curvature(
-    graph: str = typer.Argument(..., help=GRAPH_HELP),
+    graph: str = typer.Argument(..., metavar="GRAPH", help=GRAPH_HELP, show_default=False),
     method: Method = typer.Option(Method.ollivier, "--method", "-m", help="Which curvature to compute."),
     alpha: float = typer.Option(0.5, "--alpha", help="Ollivier-Ricci laziness: mass each node keeps."),
     solver: Solver = typer.Option(
