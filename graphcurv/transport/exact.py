@@ -25,6 +25,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import torch
@@ -158,16 +159,14 @@ class ExactSolverPool:
 
     def __enter__(self) -> ExactSolverPool:
         if self.workers > 1 and _fork_available():
-            self._pool = mp.get_context("fork").Pool(self.workers)
+            # An executor (not mp.Pool) so that a worker killed, e.g. for memory, raises
+            # BrokenProcessPool instead of leaving the caller waiting forever.
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"))
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._pool is not None:
-            if exc_type is None:
-                self._pool.close()
-            else:
-                self._pool.terminate()
-            self._pool.join()
+            self._pool.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)
             self._pool = None
 
     def submit(self, problems: TransportProblems):
@@ -176,11 +175,11 @@ class ExactSolverPool:
         if self._pool is None:
             result = torch.from_numpy(_solve_arrays(arrays, self.certify, self.certify_tol)).to(device)
             return lambda: result
-        handles = [
-            self._pool.apply_async(_solve_arrays, (piece, self.certify, self.certify_tol))
+        futures = [
+            self._pool.submit(_solve_arrays, piece, self.certify, self.certify_tol)
             for piece in _pieces(arrays, self.piece_entries)
         ]
-        return lambda: torch.from_numpy(np.concatenate([h.get() for h in handles])).to(device)
+        return lambda: torch.from_numpy(np.concatenate([f.result() for f in futures])).to(device)
 
 
 def wasserstein_exact(

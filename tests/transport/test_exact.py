@@ -63,3 +63,19 @@ def test_unequal_rounding_and_empty_sides():
         ]
     )
     assert wasserstein(p).tolist() == pytest.approx([0.05, 0.0, 1.0], abs=1e-14)
+
+
+def test_a_killed_worker_raises_instead_of_hanging(monkeypatch):
+    import os
+    import signal
+    from concurrent.futures.process import BrokenProcessPool
+
+    from graphcurv.transport import exact as exact_module
+
+    def die(*args):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(exact_module, "_solve_one", die)  # forked workers inherit the patch
+    problems = _pack(_random_problems(50, seed=3))
+    with pytest.raises(BrokenProcessPool), exact_module.ExactSolverPool(workers=2) as pool:
+        pool.submit(problems)()
