@@ -9,6 +9,8 @@ indexing are spelled the same in both libraries and need no wrapper.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -17,13 +19,32 @@ import torch
 Array = np.ndarray | torch.Tensor
 
 
+_TORCH_ON_CPU = False
+
+
 def is_numpy(x: Any) -> bool:
     return isinstance(x, np.ndarray)
 
 
 def to_backend(t: torch.Tensor) -> Array:
     """CPU tensors become NumPy arrays (sharing memory); CUDA tensors stay tensors."""
-    return t.detach().numpy() if t.device.type == "cpu" else t
+    return t.detach().numpy() if numpy_for(t.device) else t
+
+
+def numpy_for(device: torch.device) -> bool:
+    """Whether arrays for ``device`` are NumPy arrays (CPU, unless the torch path is forced)."""
+    return device.type == "cpu" and not _TORCH_ON_CPU
+
+
+@contextmanager
+def torch_backend_on_cpu() -> Iterator[None]:
+    """Keep CPU tensors as torch tensors (the code path CUDA takes), e.g. to test it without a GPU."""
+    global _TORCH_ON_CPU
+    previous, _TORCH_ON_CPU = _TORCH_ON_CPU, True
+    try:
+        yield
+    finally:
+        _TORCH_ON_CPU = previous
 
 
 def to_tensor(x: Array, device: torch.device | str | None = None) -> torch.Tensor:

@@ -49,7 +49,7 @@ def _code_matrix(pairs: list[tuple[np.ndarray, np.ndarray, int]], num_nodes: int
     repeated pairs, in increasing code order; a later group overwrites an earlier one.
     NumPy on the CPU, torch on CUDA."""
     width = (num_nodes + 3) // 4
-    cpu = device.type == "cpu"
+    cpu = xp.numpy_for(device)
     table = np.zeros(num_nodes * width, dtype=np.uint8) if cpu else torch.zeros(
         num_nodes * width, dtype=torch.uint8, device=device
     )

@@ -65,3 +65,20 @@ def test_hops_on_cuda():
     hops = HopDistances(ei.cuda(), 34)
     u, v = (torch.from_numpy(a).cuda() for a in _all_pairs(34))
     assert torch.equal(hops(u, v).cpu(), torch.from_numpy(HopDistances(ei, 34)(*_all_pairs(34))))
+
+
+@pytest.mark.parametrize("max_bitmap_bytes", [1 << 30, 0])
+def test_torch_code_path_of_hops(max_bitmap_bytes):
+    # the path CUDA graphs take (torch tensors throughout), forced on the CPU
+    from graphcurv.arrays import torch_backend_on_cpu
+
+    G, ei = _karate()
+    u, v = _all_pairs(34)
+    expected = HopDistances(ei, 34)(u, v)
+    with torch_backend_on_cpu():
+        hops = HopDistances(ei, 34, max_bitmap_bytes=max_bitmap_bytes)
+        ut, vt = torch.from_numpy(u), torch.from_numpy(v)
+        assert np.array_equal(hops(ut, vt).numpy(), expected)
+        src, dst = torch.arange(34), torch.arange(34)
+        ia, jb = ut.to(torch.int32), vt.to(torch.int32)
+        assert np.array_equal(hops.pairs(src, dst, ia, jb).numpy(), expected)
