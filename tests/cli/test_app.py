@@ -1,5 +1,6 @@
 import pytest
 import torch
+
 from graphcurv_cli.app import main, settings
 
 

@@ -2,6 +2,7 @@ import csv
 
 import pytest
 import torch
+
 from graphcurv_cli.app import main
 
 

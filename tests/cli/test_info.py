@@ -2,12 +2,12 @@ import re
 from pathlib import Path
 
 import torch
-from graphcurv_cli import app as cli
 from support import requires_graph_tool
 from torch_geometric.data import Data
 from typer.testing import CliRunner
 
 from graphcurv.graphs.io import save_graph
+from graphcurv_cli import app as cli
 
 FIXTURE = Path(__file__).resolve().parents[2] / "datasets" / "graphs" / "two_triangles.txt"
 
