@@ -8,7 +8,9 @@ process, so peak memory is measured per run.
 
     .venv/bin/python benchmarks/orc_vs_graphriccicurvature.py            # the full table
     .venv/bin/python benchmarks/orc_vs_graphriccicurvature.py --quick    # small graphs only
-    .venv/bin/python benchmarks/orc_vs_graphriccicurvature.py --only ba10000 --skip-anchor
+    .venv/bin/python benchmarks/orc_vs_graphriccicurvature.py --only "ba(10000" --skip-anchor
+    # on a GPU machine: the batched solver on CUDA, errors against the exact anchor
+    .venv/bin/python benchmarks/orc_vs_graphriccicurvature.py --device cuda --solver sinkhorn --tol 1e-4
 """
 
 from __future__ import annotations
@@ -72,11 +74,17 @@ def run_anchor(G: nx.Graph, alpha: float, proc: int) -> dict:
     return {"seconds": seconds, "values": values}
 
 
-def run_graphcurv(G: nx.Graph, alpha: float) -> dict:
-    data = from_networkx(G, weight="weight")
+def run_graphcurv(G: nx.Graph, alpha: float, device: str = "cpu", solver: str = "exact", tol: float = 1e-4) -> dict:
+    data = from_networkx(G, weight="weight").to(device)
+    if device.startswith("cuda"):  # warm-up: CUDA context and kernels, not timed
+        ollivier_ricci(data, alpha=alpha, solver=solver, tol=tol)
+        torch.cuda.synchronize()
     start = time.perf_counter()
-    result = ollivier_ricci(data, alpha=alpha)
+    result = ollivier_ricci(data, alpha=alpha, solver=solver, tol=tol)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
     seconds = time.perf_counter() - start
+    result = type(result)(*(t.cpu() for t in result))
     ei = data.edge_index.numpy()
     names = getattr(data, "node_names", None)
     kappa = result.edge_curvature.numpy()
@@ -139,10 +147,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small graphs only")
     parser.add_argument("--only", default="", help="comma-separated substrings of graph names to run")
     parser.add_argument("--skip-anchor", action="store_true", help="graphcurv alone")
+    parser.add_argument("--device", default="cpu", help="graphcurv's device: cpu or cuda")
+    parser.add_argument("--solver", default="exact", help="graphcurv's transport solver: exact, sinkhorn, pot-batch")
+    parser.add_argument("--tol", type=float, default=1e-4, help="tolerance of the batched solvers")
     args = parser.parse_args(argv)
 
     console = Console(width=200)
-    table = Table(title=f"Ollivier-Ricci curvature, alpha={args.alpha}, exact OT (torch {torch.__version__})")
+    title = (
+        f"Ollivier-Ricci curvature, alpha={args.alpha}; GraphRicciCurvature exact OT vs graphcurv "
+        f"solver={args.solver} on {args.device} (torch {torch.__version__})"
+    )
+    table = Table(title=title)
     for col in ("graph", "nodes", "edges", "GRC s", "graphcurv s", "speed-up", "graphcurv edges/s",
                 "GRC peak MB", "graphcurv peak MB", "max |diff|"):
         table.add_column(col, justify="left" if col == "graph" else "right")
@@ -152,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         G = _ensure_weights(G)
         edges = G.number_of_edges()
-        ours_runs = [in_child(run_graphcurv, G, args.alpha) for _ in range(args.repeat)]
+        ours_runs = [
+            in_child(run_graphcurv, G, args.alpha, args.device, args.solver, args.tol) for _ in range(args.repeat)
+        ]
         ours_s = statistics.median(r["seconds"] for r in ours_runs)
         row = [name, f"{G.number_of_nodes():,}", f"{edges:,}"]
         if with_anchor and not args.skip_anchor:
