@@ -47,6 +47,11 @@ def torch_backend_on_cpu() -> Iterator[None]:
         _TORCH_ON_CPU = previous
 
 
+def to_numpy(x: Array) -> np.ndarray:
+    """A NumPy array on the CPU (a copy only for CUDA tensors)."""
+    return x if is_numpy(x) else x.detach().cpu().numpy()
+
+
 def to_tensor(x: Array, device: torch.device | str | None = None) -> torch.Tensor:
     t = torch.from_numpy(np.ascontiguousarray(x)) if is_numpy(x) else x
     return t if device is None else t.to(device)

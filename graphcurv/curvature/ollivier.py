@@ -122,7 +122,9 @@ def ollivier_ricci(
     if isinstance(distance, DijkstraDistances):
         distance.prepare(_source_bounds(x, y, xy_length, src_nb, dst_nb, num_nodes))
 
-    w1, dist = _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, solver, tol, workers, max_entries, progress)
+    w1, dist = _solve_edges(
+        x, y, xy_length, src_nb, dst_nb, distance, num_nodes, device, solver, tol, workers, max_entries, progress
+    )
     kappa = torch.where(dist < ZERO_DISTANCE, torch.zeros_like(w1), 1.0 - w1 / dist.clamp(min=ZERO_DISTANCE))
 
     # Map the results of the solved edges back onto data.edge_index.
@@ -171,8 +173,7 @@ def _distance_oracle(arcs: Tensor, length: Tensor, num_nodes: int) -> HopDistanc
     return DijkstraDistances(arcs, length, num_nodes)
 
 
-def _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, solver, tol, workers, max_entries, progress):
-    device = _device_of(src_nb)
+def _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, device, solver, tol, workers, max_entries, progress):
     count = xp.size(x)
     sizes = xp.to_tensor((src_nb.degree[x] + 1) * (dst_nb.degree[y] + 1))
     if max_entries is None:  # small chunks reuse memory on the CPU; batched solvers like big ones
@@ -205,22 +206,16 @@ def _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, solver, t
 def _source_bounds(x, y, xy_length, src_nb, dst_nb, num_nodes: int) -> np.ndarray:
     """Largest d(u, x) + d(x, y) + d(y, v) any source u needs over all solved edges:
     an upper bound on every distance asked of u (path u -> x -> y -> v)."""
-    x, y, xy_length = (np.asarray(xp.to_tensor(t).cpu()) for t in (x, y, xy_length))
-    dst_len = np.asarray(xp.to_tensor(dst_nb.length).cpu())
-    dst_deg = np.asarray(xp.to_tensor(dst_nb.degree).cpu())
+    x, y, xy_length = xp.to_numpy(x), xp.to_numpy(y), xp.to_numpy(xy_length)
+    nodes = np.arange(num_nodes)
     longest_out = np.zeros(num_nodes)  # longest edge from y on its side
-    np.maximum.at(longest_out, np.repeat(np.arange(num_nodes), dst_deg), dst_len)
+    np.maximum.at(longest_out, np.repeat(nodes, xp.to_numpy(dst_nb.degree)), xp.to_numpy(dst_nb.length))
     reach = np.zeros(num_nodes)  # max over solved edges (x, y) of d(x, y) + longest_out(y)
     np.maximum.at(reach, x, xy_length + longest_out[y])
     need = reach.copy()  # x itself
-    src_deg = np.asarray(xp.to_tensor(src_nb.degree).cpu())
-    centers = np.repeat(np.arange(num_nodes), src_deg)
-    np.maximum.at(need, np.asarray(xp.to_tensor(src_nb.node).cpu()), np.asarray(xp.to_tensor(src_nb.length).cpu()) + reach[centers])
+    centers = np.repeat(nodes, xp.to_numpy(src_nb.degree))
+    np.maximum.at(need, xp.to_numpy(src_nb.node), xp.to_numpy(src_nb.length) + reach[centers])
     return need
-
-
-def _device_of(nb) -> torch.device:
-    return torch.device("cpu") if xp.is_numpy(nb.ptr) else nb.ptr.device
 
 
 def _node_curvature(edge_index: Tensor, edge_kappa: Tensor, num_nodes: int, directed: bool) -> Tensor:

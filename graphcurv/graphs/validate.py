@@ -65,6 +65,13 @@ class GraphInputWarning(UserWarning):
     """Input was normalised (self-loops dropped, duplicate edges merged)."""
 
 
+def _fail_or_warn(fail: bool, error: str, warning: str) -> None:
+    """Raise ``error`` when the caller asked for errors, else warn (at the caller of validate_graph)."""
+    if fail:
+        raise GraphInputError(error)
+    warnings.warn(warning, GraphInputWarning, stacklevel=3)
+
+
 def validate_graph(
     data: Data,
     *,
@@ -124,12 +131,10 @@ def validate_graph(
     num_loops = int(loops.sum())
     if num_loops:
         node = _name(names, int(row[loops][0]))
-        if self_loops == "error":
-            raise GraphInputError(f"{num_loops} self-loop(s), the first at node {node}")
-        warnings.warn(
+        _fail_or_warn(
+            self_loops == "error",
+            f"{num_loops} self-loop(s), the first at node {node}",
             f"{graph}dropped {num_loops} self-loop(s) (the first at node {node})",
-            GraphInputWarning,
-            stacklevel=2,
         )
         keep = ~loops
         row, col, weight, index = row[keep], col[keep], weight[keep], index[keep]
@@ -145,12 +150,10 @@ def validate_graph(
         row, col, source, dup_u, dup_v, num_dups = _merge_arcs(row, col, weight, index, num_nodes)
     if num_dups:
         where = f"({_name(names, dup_u)}, {_name(names, dup_v)})"
-        if duplicates == "error":
-            raise GraphInputError(f"{num_dups} duplicate edge(s), the first {where}")
-        warnings.warn(
+        _fail_or_warn(
+            duplicates == "error",
+            f"{num_dups} duplicate edge(s), the first {where}",
             f"{graph}merged {num_dups} duplicate edge(s) keeping the smallest length (the first {where})",
-            GraphInputWarning,
-            stacklevel=2,
         )
 
     out = Data()
