@@ -33,9 +33,7 @@ def environment_report() -> dict[str, str]:
         "CUDA available": "yes" if cuda else "no",
     }
     if cuda:
-        report["CUDA devices"] = ", ".join(
-            torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())
-        )
+        report["CUDA devices"] = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
     return report
 
 

@@ -71,9 +71,7 @@ def _check_edge_index(edge_index: Tensor, num_nodes: int) -> None:
         raise GraphcurvError("edge_index must hold integer node ids (torch.long)")
     if num_nodes is None or int(num_nodes) < 0:
         raise GraphcurvError("num_nodes must be a non-negative integer")
-    if edge_index.numel() and (
-        int(edge_index.min()) < 0 or int(edge_index.max()) >= int(num_nodes)
-    ):
+    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= int(num_nodes)):
         raise GraphcurvError(f"edge_index refers to nodes outside 0..{int(num_nodes) - 1}")
 
 
@@ -316,9 +314,7 @@ class SimpleAdjacency:
         for start, stop in _owner_slices(lengths, _CHUNK, group=self.row):
             row, nbr, length = self.row[start:stop], self.nbr[start:stop], lengths[start:stop]
             total = int(length.sum())
-            owner = torch.repeat_interleave(
-                torch.arange(stop - start, device=dev), length, output_size=total
-            )
+            owner = torch.repeat_interleave(torch.arange(stop - start, device=dev), length, output_size=total)
             # k runs over the row of x: slot ptr[x] + j, j = 0 .. d_x - 1
             shift = self.ptr[nbr] - (torch.cumsum(length, 0) - length)
             k = self.nbr[shift[owner] + torch.arange(total, device=dev)]
@@ -510,8 +506,7 @@ def undirected_graph(
             raise GraphcurvError(f"{method}: edge lengths must be finite and positive")
     if bool((edge_index[0] == edge_index[1]).any()):
         raise GraphcurvError(
-            f"{method}: the graph has self-loops; remove them "
-            "(torch_geometric.utils.remove_self_loops)"
+            f"{method}: the graph has self-loops; remove them (torch_geometric.utils.remove_self_loops)"
         )
     # undirected and simple: each pair {a, b} listed exactly once as (a, b) and once
     # as (b, a), with the same length (torch_geometric.utils.is_undirected, without
@@ -522,9 +517,7 @@ def undirected_graph(
     forward = torch.bincount(adj.edge_pair[~high], minlength=m)
     backward = torch.bincount(adj.edge_pair[high], minlength=m)
     if bool((forward > 1).any()) or bool((backward > 1).any()):
-        raise GraphcurvError(
-            f"{method}: the graph repeats edges; merge them (torch_geometric.utils.coalesce)"
-        )
+        raise GraphcurvError(f"{method}: the graph repeats edges; merge them (torch_geometric.utils.coalesce)")
     directed = bool((forward != backward).any())
     if not directed and weight is not None:
         length = torch.zeros(2, m, dtype=weight.dtype, device=weight.device)

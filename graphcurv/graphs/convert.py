@@ -132,9 +132,7 @@ def to_networkx(data: Data, *, edge_attrs: Sequence[str] = ("edge_weight",)) -> 
         G.add_weighted_edges_from(zip(u, v, columns[0].tolist()))
     else:
         values = [c.tolist() for c in columns]
-        G.add_edges_from(
-            (a, b, dict(zip(keys, vals))) for a, b, *vals in zip(u, v, *values)
-        )
+        G.add_edges_from((a, b, dict(zip(keys, vals))) for a, b, *vals in zip(u, v, *values))
     if "name" in data:
         G.graph["name"] = data.name
     return G
@@ -209,9 +207,7 @@ def to_graph_tool(data: Data, *, edge_attrs: Sequence[str] = ("edge_weight",)) -
     g = gt.Graph(directed=directed)
     g.add_vertex(data.num_nodes)
     props = [g.new_edge_property("double") for _ in columns]
-    table = np.column_stack(
-        [edge_index.numpy().T.astype(np.float64), *(c.numpy().astype(np.float64) for c in columns)]
-    )
+    table = np.column_stack([edge_index.numpy().T.astype(np.float64), *(c.numpy().astype(np.float64) for c in columns)])
     g.add_edge_list(table, eprops=props)
     for name, prop in zip(edge_attrs, props):
         g.ep[_attr_name(name)] = prop

@@ -49,9 +49,7 @@ def watts_strogatz(n: int, k: int, p: float, seed: int = 0) -> Data:
     return _finish(graph, f"ws:n={n},k={k},p={p},seed={seed}")
 
 
-def erdos_renyi(
-    n: int, *, p: float | None = None, mean_degree: float | None = None, seed: int = 0
-) -> Data:
+def erdos_renyi(n: int, *, p: float | None = None, mean_degree: float | None = None, seed: int = 0) -> Data:
     """Erdos-Renyi G(n, p): each of the ``n (n - 1) / 2`` edges independently with
     probability ``p``, or ``p = mean_degree / (n - 1)``; give exactly one of the two.
 
@@ -90,9 +88,7 @@ def barabasi_albert(n: int, m: int, seed: int = 0) -> Data:
     return _finish(graph, f"ba:n={n},m={m},seed={seed}")
 
 
-def stochastic_block_model(
-    sizes: Sequence[int], p_in: float, p_out: float, seed: int = 0
-) -> Data:
+def stochastic_block_model(sizes: Sequence[int], p_in: float, p_out: float, seed: int = 0) -> Data:
     """Planted partition: blocks of the given ``sizes``, an edge inside a block with
     probability ``p_in`` and between blocks with ``p_out``
     (``networkx.stochastic_block_model``). ``data.y`` is the block of each node

@@ -138,9 +138,7 @@ def load_data(path: str | os.PathLike[str]) -> Data:
             f"that cannot be loaded safely): {reason}"
         ) from None
     if not isinstance(obj, Data):
-        raise GraphInputError(
-            f"{path}: holds a {type(obj).__name__}, not a torch_geometric.data.Data graph"
-        )
+        raise GraphInputError(f"{path}: holds a {type(obj).__name__}, not a torch_geometric.data.Data graph")
     if "name" not in obj:
         obj.name = path.name
     try:
@@ -284,9 +282,7 @@ def _parse_handle(handle, path: Path, delimiter: str | None, comments: str, weig
         if len(tokens) < 2 or not all(tokens[:2]):
             raise GraphInputError(f"{where}: expected 'source target [length]', got {line!r}")
         if len(tokens) > 3:
-            raise GraphInputError(
-                f"{where}: {len(tokens)} columns, expected 2 or 3 (source target [length])"
-            )
+            raise GraphInputError(f"{where}: {len(tokens)} columns, expected 2 or 3 (source target [length])")
         sources.append(tokens[0])
         targets.append(tokens[1])
         if weighted:

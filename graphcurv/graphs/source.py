@@ -56,12 +56,8 @@ def _sizes(text: str) -> list[int]:
 
 
 _GENERATORS = {
-    "ws": _Generator(
-        generators.watts_strogatz, {"n": int, "k": int, "p": float, "seed": int}, ("n", "k", "p")
-    ),
-    "er": _Generator(
-        generators.erdos_renyi, {"n": int, "p": float, "mean_degree": float, "seed": int}, ("n",)
-    ),
+    "ws": _Generator(generators.watts_strogatz, {"n": int, "k": int, "p": float, "seed": int}, ("n", "k", "p")),
+    "er": _Generator(generators.erdos_renyi, {"n": int, "p": float, "mean_degree": float, "seed": int}, ("n",)),
     "ba": _Generator(generators.barabasi_albert, {"n": int, "m": int, "seed": int}, ("n", "m")),
     "sbm": _Generator(
         generators.stochastic_block_model,
@@ -73,9 +69,7 @@ _SPEC = re.compile(r"^(?P<kind>[A-Za-z_]+):(?P<body>.*)$", re.DOTALL)
 _VALUE_KINDS = {int: "an integer", float: "a number", _sizes: "block sizes like 40/40/40"}
 
 
-def load_graph(
-    spec: str | os.PathLike[str], *, directed: bool | None = None, undirected: bool = False
-) -> Data:
+def load_graph(spec: str | os.PathLike[str], *, directed: bool | None = None, undirected: bool = False) -> Data:
     """Load the graph that ``spec`` names (see the module docstring for the rules).
 
     Args:

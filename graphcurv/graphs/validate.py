@@ -106,9 +106,7 @@ def validate_graph(
     ([[0, 1], [1, 0]], [1.0, 1.0])
     """
     if not isinstance(data, Data):
-        raise GraphInputError(
-            f"expected a torch_geometric.data.Data graph, got {type(data).__name__}"
-        )
+        raise GraphInputError(f"expected a torch_geometric.data.Data graph, got {type(data).__name__}")
     if self_loops not in ("drop", "error"):
         raise GraphInputError(f"self_loops must be 'drop' or 'error', not {self_loops!r}")
     if duplicates not in ("min", "error"):
@@ -139,9 +137,7 @@ def validate_graph(
         keep = ~loops
         row, col, weight, index = row[keep], col[keep], weight[keep], index[keep]
         if row.numel() == 0:
-            raise GraphInputError(
-                f"empty graph ({num_nodes} nodes, no edges other than self-loops)"
-            )
+            raise GraphInputError(f"empty graph ({num_nodes} nodes, no edges other than self-loops)")
     _check_lengths(row, col, weight, names)
 
     if undirected:
@@ -175,9 +171,7 @@ def _checked_edge_index(data: Data) -> Tensor:
     if not isinstance(edge_index, Tensor):
         raise GraphInputError(f"edge_index must be a tensor, got {type(edge_index).__name__}")
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
-        raise GraphInputError(
-            f"edge_index must have shape (2, num_edges), got {tuple(edge_index.shape)}"
-        )
+        raise GraphInputError(f"edge_index must have shape (2, num_edges), got {tuple(edge_index.shape)}")
     if edge_index.dtype == torch.bool or edge_index.is_floating_point() or edge_index.is_complex():
         raise GraphInputError(f"edge_index must hold integers, got dtype {edge_index.dtype}")
     return edge_index.long()
@@ -211,8 +205,7 @@ def _check_range(edge_index: Tensor, num_nodes: int, names: list | None) -> None
         first = int(bad.nonzero()[0])
         u, v = edge_index[:, first].tolist()
         raise GraphInputError(
-            f"edge ({u}, {v}) refers to a node outside 0..{num_nodes - 1} "
-            f"({int(bad.sum())} such edge(s))"
+            f"edge ({u}, {v}) refers to a node outside 0..{num_nodes - 1} ({int(bad.sum())} such edge(s))"
         )
 
 
@@ -223,9 +216,7 @@ def _checked_weight(data: Data, num_edges: int, device: torch.device) -> Tensor:
     if not isinstance(weight, Tensor):
         raise GraphInputError(f"edge_weight must be a tensor, got {type(weight).__name__}")
     if weight.dim() != 1 or weight.numel() != num_edges:
-        raise GraphInputError(
-            f"edge_weight must have shape ({num_edges},), got {tuple(weight.shape)}"
-        )
+        raise GraphInputError(f"edge_weight must have shape ({num_edges},), got {tuple(weight.shape)}")
     if weight.dtype == torch.bool or weight.is_complex():
         raise GraphInputError(f"edge_weight must hold real numbers, got dtype {weight.dtype}")
     return weight.to(device=device, dtype=torch.float64)
@@ -272,15 +263,11 @@ def _symmetrise(row, col, weight, index, num_nodes):
     num_pairs = pairs.numel()
     low = torch.full((num_pairs,), float("inf"), dtype=weight.dtype, device=weight.device)
     high = torch.full_like(low, float("-inf"))
-    disagree = low.scatter_reduce(0, group, weight, "amin") != high.scatter_reduce(
-        0, group, weight, "amax"
-    )
+    disagree = low.scatter_reduce(0, group, weight, "amin") != high.scatter_reduce(0, group, weight, "amax")
     # A pair listed more than once in the same direction is a duplicate too.
     backward = (row > col).long()
     zeros = torch.zeros(num_pairs, dtype=torch.long, device=row.device)
-    repeated = (zeros.scatter_add(0, group, backward) > 1) | (
-        zeros.scatter_add(0, group, 1 - backward) > 1
-    )
+    repeated = (zeros.scatter_add(0, group, backward) > 1) | (zeros.scatter_add(0, group, 1 - backward) > 1)
     duplicated = disagree | repeated
     num_dups = int(duplicated.sum())
     dup_u, dup_v = divmod(int(pairs[duplicated][0]), num_nodes) if num_dups else (-1, -1)

@@ -163,9 +163,7 @@ def make_buckets(
     buckets = []
     for start, count, (n_rows, n_cols) in zip(starts.tolist(), counts.tolist(), shapes):
         sel = order[start : start + count]
-        buckets.append(
-            Bucket(index[sel], transposed[sel], rows[sel], cols[sel], (int(n_rows), int(n_cols)))
-        )
+        buckets.append(Bucket(index[sel], transposed[sel], rows[sel], cols[sel], (int(n_rows), int(n_cols))))
     return buckets
 
 
@@ -201,9 +199,7 @@ def _side_positions(
     return pos_a, pos_b, valid & from_a, valid & ~from_a
 
 
-def pad_bucket(
-    problems: TransportProblems, bucket: Bucket, *, pad_cost: float = 0.0
-) -> tuple[Tensor, Tensor, Tensor]:
+def pad_bucket(problems: TransportProblems, bucket: Bucket, *, pad_cost: float = 0.0) -> tuple[Tensor, Tensor, Tensor]:
     """Dense ``(a, b, cost)`` of shapes ``(K, N)``, ``(K, M)``, ``(K, N, M)`` for one bucket.
 
     Transposed problems appear as ``(b, a, C^T)``. Padded masses are 0, padded costs
@@ -222,9 +218,7 @@ def pad_bucket(
     return sides[0], sides[1], cost
 
 
-def unpad_cost_like(
-    problems: TransportProblems, bucket: Bucket, dense: Tensor, out: Tensor | None = None
-) -> Tensor:
+def unpad_cost_like(problems: TransportProblems, bucket: Bucket, dense: Tensor, out: Tensor | None = None) -> Tensor:
     """Write a dense ``(K, N, M)`` tensor laid out like the bucket's costs (a transport
     plan, say) back into the ragged cost layout; padded entries are dropped.
 
@@ -257,9 +251,7 @@ def unpad_masses(
         (rows, bucket.shape[0], bucket.rows, True),
         (cols, bucket.shape[1], bucket.cols, False),
     ):
-        pos_a, pos_b, from_a, from_b = _side_positions(
-            problems, bucket, length, true_length, is_rows
-        )
+        pos_a, pos_b, from_a, from_b = _side_positions(problems, bucket, length, true_length, is_rows)
         out_a[pos_a[from_a]] = dense[from_a].to(out_a.dtype)
         out_b[pos_b[from_b]] = dense[from_b].to(out_b.dtype)
     return out_a, out_b

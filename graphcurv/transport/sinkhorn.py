@@ -341,9 +341,7 @@ def sinkhorn_dense(
     return torch.where(empty, zero, upper), torch.where(empty, zero, lower), its
 
 
-def default_epsilon(
-    cost: Tensor, support: Tensor, spread: Tensor, mass: Tensor, tol: float
-) -> Tensor:
+def default_epsilon(cost: Tensor, support: Tensor, spread: Tensor, mass: Tensor, tol: float) -> Tensor:
     """Default ``eps`` floor per problem: ``R / (10 log(R m / tol))`` when the costs
     (shifted to start at 0) are integers, ``R / (100 log(R m / tol))`` otherwise.
 
@@ -468,9 +466,7 @@ def single_side_cost(problems: TransportProblems) -> Tensor:
     target (``sum_i a_i C_i1``)."""
     sizes = problems.sizes()
     n_a, n_b = sizes[:, 0], sizes[:, 1]
-    owner = torch.repeat_interleave(
-        torch.arange(problems.num_problems, device=n_a.device), n_a * n_b
-    )
+    owner = torch.repeat_interleave(torch.arange(problems.num_problems, device=n_a.device), n_a * n_b)
     within = torch.arange(owner.numel(), device=owner.device) - problems.cost_ptr[owner]
     row, col = within // n_b[owner], within % n_b[owner]
     weight = torch.where(
