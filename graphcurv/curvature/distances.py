@@ -20,6 +20,8 @@ the device of the inputs.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -50,8 +52,10 @@ def _code_matrix(pairs: list[tuple[np.ndarray, np.ndarray, int]], num_nodes: int
     NumPy on the CPU, torch on CUDA."""
     width = (num_nodes + 3) // 4
     cpu = xp.numpy_for(device)
-    table = np.zeros(num_nodes * width, dtype=np.uint8) if cpu else torch.zeros(
-        num_nodes * width, dtype=torch.uint8, device=device
+    table = (
+        np.zeros(num_nodes * width, dtype=np.uint8)
+        if cpu
+        else torch.zeros(num_nodes * width, dtype=torch.uint8, device=device)
     )
     for rows, cols, code in pairs:
         if not cpu:
@@ -106,6 +110,14 @@ class HopDistances:
             self.two_keys = xp.to_backend(
                 torch.from_numpy(np.unique(two.row.astype(np.int64) * n + two.col)).to(self.device)
             )
+
+    def with_length(self, length: float) -> HopDistances:
+        """The same hop table for another common edge length (no recomputation)."""
+        if length == self.length:
+            return self
+        other = copy.copy(self)
+        other.length = float(length)
+        return other
 
     def hops(self, u: Array, v: Array) -> Array:
         """Hop counts (0..3) as uint8, for NumPy arrays or torch tensors of node indices."""
@@ -183,24 +195,34 @@ class DijkstraDistances:
         self.max_matrix_bytes = max_matrix_bytes
         self._matrix: np.ndarray | None = None
 
-    def prepare(self, need: np.ndarray) -> None:
-        """Precompute all distances within ``need[u]`` of each source u, if they fit."""
+    def prepare(self, need: np.ndarray, *, map_fn=map, parts: int = 1) -> None:
+        """Precompute all distances within ``need[u]`` of each source u, if they fit.
+
+        ``map_fn`` runs the Dijkstra groups (e.g. a process pool's ``map``); sources are
+        cut into at least ``parts`` groups so that every worker gets some.
+        """
         n = self.num_nodes
         if n * n * 8 > self.max_matrix_bytes:
             return
         matrix = np.full((n, n), np.inf)
         sources = np.flatnonzero(need > 0)
-        for group, rows in self._runs(sources, need[sources]):
-            matrix[sources[group]] = rows
+        rows = max(1, min(self.rows_per_group, -(-sources.size // (4 * parts)) if parts > 1 else self.rows_per_group))
+        groups = list(self._groups(need[sources], rows))
+        jobs = [(self.graph, sources[g], _limit(need[sources[g]])) for g in groups]
+        for group, result in zip(groups, map_fn(_dijkstra_rows, jobs)):
+            matrix[sources[group]] = result
         self._matrix = matrix
+
+    def _groups(self, need: np.ndarray, rows: int):
+        """Positions into ``need`` in groups of ``rows`` sources of similar bound."""
+        order = np.argsort(need, kind="stable")
+        for start in range(0, need.size, rows):
+            yield order[start : start + rows]
 
     def _runs(self, sources: np.ndarray, need: np.ndarray):
         """(positions into ``sources``, dense Dijkstra rows) per group of similar bound."""
-        order = np.argsort(need, kind="stable")
-        for start in range(0, sources.size, self.rows_per_group):
-            group = order[start : start + self.rows_per_group]
-            limit = float(need[group].max()) * (1 + 1e-9) + 1e-12
-            yield group, dijkstra(self.graph, directed=True, indices=sources[group], limit=limit)
+        for group in self._groups(need, self.rows_per_group):
+            yield group, _dijkstra_rows((self.graph, sources[group], _limit(need[group])))
 
     def __call__(self, u: Array, v: Array, bound) -> Array:
         """Distances for pairs; ``bound`` is an array of upper bounds or has ``values()``."""
@@ -238,3 +260,14 @@ class DijkstraDistances:
     def pairs(self, src_node: Array, dst_node: Array, ia: Array, jb: Array, bound) -> Array:
         """d(src_node[ia], dst_node[jb]) with upper bounds ``bound``."""
         return self(src_node[ia], dst_node[jb], bound)
+
+
+def _limit(need: np.ndarray) -> float:
+    """A Dijkstra limit safely above every bound of a group (rounding in path sums)."""
+    return float(need.max()) * (1 + 1e-9) + 1e-12
+
+
+def _dijkstra_rows(job: tuple) -> np.ndarray:
+    """Dense rows of bounded Dijkstra: ``job = (csr graph, sources, limit)``."""
+    graph, sources, limit = job
+    return dijkstra(graph, directed=True, indices=sources, limit=limit)

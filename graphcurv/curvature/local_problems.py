@@ -56,18 +56,37 @@ class Neighbourhoods:
         return self.ptr[1:] - self.ptr[:-1]
 
 
+@dataclass(frozen=True)
+class SideLayout:
+    """The CSR layout of one side, independent of lengths and masses: arc ``order[k]``
+    is CSR entry k, node c's entries are ``ptr[c]:ptr[c+1]``, ``node[k]`` the other end."""
+
+    ptr: Array
+    node: Array
+    order: Array
+
+    def with_masses(self, length: Array, self_mass: Array, edge_mass: Array) -> Neighbourhoods:
+        """The side's measure for per-arc ``length`` and ``edge_mass`` (backend arrays)."""
+        return Neighbourhoods(self.ptr, self.node, edge_mass[self.order], length[self.order], self_mass)
+
+
+def side_layout(source: Array, target: Array, num_nodes: int, side: str) -> SideLayout:
+    """Group arcs by the node that spreads mass over them on ``side`` ("out" or "in")."""
+    center, other = (source, target) if side == "out" else (target, source)
+    order = xp.argsort_stable(center * num_nodes + other)
+    ptr = xp.offsets(xp.bincount(center, num_nodes))
+    return SideLayout(ptr, other[order], order)
+
+
 def neighbourhoods(
     edge_index: Tensor, length: Tensor, self_mass: Tensor, edge_mass: Tensor, num_nodes: int, side: str
 ) -> Neighbourhoods:
     """Group the per-edge masses of a measure by the node that spreads them (``side`` as in
     :mod:`graphcurv.measures`)."""
-    ends = (edge_index[0], edge_index[1]) if side == "out" else (edge_index[1], edge_index[0])
-    center, other, edge_mass, length, self_mass = (
-        xp.to_backend(t.contiguous()) for t in (*ends, edge_mass, length, self_mass)
+    source, target, edge_mass, length, self_mass = (
+        xp.to_backend(t.contiguous()) for t in (edge_index[0], edge_index[1], edge_mass, length, self_mass)
     )
-    order = xp.argsort_stable(center * num_nodes + other)
-    ptr = xp.offsets(xp.bincount(center, num_nodes))
-    return Neighbourhoods(ptr, other[order], edge_mass[order], length[order], self_mass)
+    return side_layout(source, target, num_nodes, side).with_masses(length, self_mass, edge_mass)
 
 
 @dataclass(frozen=True)
@@ -83,32 +102,67 @@ class Supports:
         return Supports(self.node[keep], mass[keep], self.hop[keep], self.pid[keep])
 
 
-def supports(nb: Neighbourhoods, centers: Array) -> Supports:
-    """S_c = {c} + side(c) with masses, for each centre c (the centre first)."""
+@dataclass(frozen=True)
+class SupportIndex:
+    """Where the entries of many supports come from, independent of edge lengths: entry k
+    is node ``node[k]`` of problem ``pid[k]``, read from CSR entry ``entry[k]`` of the side,
+    or the centre itself where ``is_centre[k]`` (then ``entry[k]`` is 0)."""
+
+    node: Array
+    pid: Array
+    centre: Array
+    entry: Array
+    is_centre: Array
+
+
+def support_index(nb: Neighbourhoods, centers: Array) -> SupportIndex:
+    """Index of S_c = {c} + side(c) for each centre c (the centre first)."""
     count = nb.degree[centers] + 1
     pid = xp.repeat(xp.arange(xp.size(centers), centers), count)
     local = xp.arange(xp.size(pid), pid) - xp.offsets(count)[:-1][pid]
     is_center = local == 0
     c = centers[pid]
     if xp.size(nb.node) == 0:  # no edge on this side at all: every measure is a point mass
-        return Supports(c, nb.self_mass[c], nb.self_mass[c] * 0.0, pid)
+        return SupportIndex(c, pid, c, local * 0, is_center)
     k = nb.ptr[c] + local - 1
     k[is_center] = 0
-    node = xp.where(is_center, c, nb.node[k])
-    mass = xp.where(is_center, nb.self_mass[c], nb.mass[k])
-    hop = xp.where(is_center, 0.0, nb.length[k])
-    return Supports(node, mass, hop, pid)
+    return SupportIndex(xp.where(is_center, c, nb.node[k]), pid, c, k, is_center)
 
 
-def remove_shared_mass(src: Supports, dst: Supports, num_nodes: int) -> tuple[Supports, Supports]:
+def gather_supports(nb: Neighbourhoods, index: SupportIndex) -> Supports:
+    """The masses and hop lengths of indexed supports under the measure ``nb``."""
+    c = index.centre
+    if xp.size(nb.node) == 0:
+        return Supports(index.node, nb.self_mass[c], nb.self_mass[c] * 0.0, index.pid)
+    mass = xp.where(index.is_centre, nb.self_mass[c], nb.mass[index.entry])
+    hop = xp.where(index.is_centre, 0.0, nb.length[index.entry])
+    return Supports(index.node, mass, hop, index.pid)
+
+
+def supports(nb: Neighbourhoods, centers: Array) -> Supports:
+    """S_c = {c} + side(c) with masses, for each centre c (the centre first)."""
+    return gather_supports(nb, support_index(nb, centers))
+
+
+def shared_positions(src_node: Array, src_pid: Array, dst_node: Array, dst_pid: Array, num_nodes: int):
+    """Positions (i, j) of the entries of the same problem and node on both sides."""
+    return _intersect(src_pid * num_nodes + src_node, dst_pid * num_nodes + dst_node)
+
+
+def remove_shared_mass(
+    src: Supports, dst: Supports, num_nodes: int, shared: tuple[Array, Array] | None = None
+) -> tuple[Supports, Supports]:
     """Subtract min(m_x(z), m_y(z)) at every node z in both supports of the same problem,
-    then drop entries left with zero mass."""
+    then drop entries left with zero mass. ``shared``: the positions from
+    :func:`shared_positions`, when already known."""
     # Keys are unique within each side; a key present on both sides is a shared node.
-    src_pos, dst_pos = _intersect(src.pid * num_nodes + src.node, dst.pid * num_nodes + dst.node)
+    if shared is None:
+        shared = shared_positions(src.node, src.pid, dst.node, dst.pid, num_nodes)
+    src_pos, dst_pos = shared
     src_mass, dst_mass = xp.copy(src.mass), xp.copy(dst.mass)
-    shared = xp.minimum(src_mass[src_pos], dst_mass[dst_pos])
-    src_mass[src_pos] -= shared
-    dst_mass[dst_pos] -= shared
+    common = xp.minimum(src_mass[src_pos], dst_mass[dst_pos])
+    src_mass[src_pos] -= common
+    dst_mass[dst_pos] -= common
     # Rounding residue and kernel underflow leave masses near 0; POT's solver can crash on
     # masses around 1e-300, and anything below 1e-16 moves W1 by less than 1e-15 per unit
     # of cost, so such entries are dropped.

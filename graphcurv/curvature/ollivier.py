@@ -32,32 +32,19 @@ Example (a 4-cycle: every edge has curvature 0 at alpha 0; at alpha 0.5, 0.5):
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import scatter
 
-from graphcurv import arrays as xp
-from graphcurv.curvature.arcs import is_symmetric, positions, symmetrised, unique_arcs
-from graphcurv.curvature.distances import DijkstraDistances, HopDistances
-from graphcurv.curvature.local_problems import (
-    build_problems,
-    edge_chunks,
-    neighbourhoods,
-    remove_shared_mass,
-    supports,
-)
+from graphcurv.curvature.plan import CurvaturePlan
 from graphcurv.errors import GraphcurvError
 from graphcurv.measures import Measure, resolve_measure
-from graphcurv.progress import ProgressCallback, report
-from graphcurv.transport import solver_session
+from graphcurv.progress import ProgressCallback
 
 ZERO_DISTANCE = 1e-7  # GraphRicciCurvature's EPSILON: below it, kappa = 0
-MAX_PENDING_CHUNKS = 8  # chunks built ahead of the solver (bounds memory)
 
 
 class OllivierRicciResult(NamedTuple):
@@ -103,38 +90,23 @@ def ollivier_ricci(
         :class:`OllivierRicciResult` with float64 tensors on the device of ``data``.
     """
     edge_index, length, num_nodes = _checked_graph(data)
-    device = edge_index.device
-    given = unique_arcs(xp.to_backend(edge_index[0]), xp.to_backend(edge_index[1]), xp.to_backend(length), num_nodes)
-    if directed is None:
-        directed = not is_symmetric(given)
-    arcs = given if directed else symmetrised(given)
-    # The edges to solve: every arc if directed, one arc (x < y) per undirected edge.
-    work = slice(None) if directed else arcs.source < arcs.target
-    x, y, xy_length = arcs.source[work], arcs.target[work], arcs.length[work]
-
     measure_fn = resolve_measure(measure, base=base, exp_power=exp_power)
-    arc_index = torch.stack([xp.to_tensor(arcs.source), xp.to_tensor(arcs.target)]).to(device)
-    arc_length = xp.to_tensor(arcs.length, device)
-    src_side, dst_side = ("in", "out") if directed else ("out", "out")
-    src_nb = _side(measure_fn, arc_index, arc_length, num_nodes, alpha, src_side)
-    dst_nb = _side(measure_fn, arc_index, arc_length, num_nodes, alpha, dst_side)
-    distance = _distance_oracle(arc_index, arc_length, num_nodes)
-    if isinstance(distance, DijkstraDistances):
-        distance.prepare(_source_bounds(x, y, xy_length, src_nb, dst_nb, num_nodes))
-
-    w1, dist = _solve_edges(
-        x, y, xy_length, src_nb, dst_nb, distance, num_nodes, device, solver, tol, workers, max_entries, progress
-    )
-    kappa = torch.where(dist < ZERO_DISTANCE, torch.zeros_like(w1), 1.0 - w1 / dist.clamp(min=ZERO_DISTANCE))
-
+    options = dict(solver=solver, tol=tol, workers=workers, max_entries=max_entries)
+    with CurvaturePlan(
+        edge_index, length, num_nodes, measure=measure_fn, alpha=alpha, directed=directed, **options
+    ) as plan:
+        w1, dist = plan.solve(plan.edge_length, progress)
+    kappa = curvature_from_distances(w1, dist)
     # Map the results of the solved edges back onto data.edge_index.
-    u, v = xp.to_backend(edge_index[0]), xp.to_backend(edge_index[1])
-    if not directed:
-        u, v = xp.minimum(u, v), xp.maximum(u, v)
-    pos = xp.to_tensor(positions(x * num_nodes + y, u, v, num_nodes), device)
+    pos = plan.edge_positions(edge_index[0], edge_index[1])
     edge_kappa, edge_w1, edge_dist = kappa[pos], w1[pos], dist[pos]
-    node_kappa = _node_curvature(edge_index, edge_kappa, num_nodes, directed)
+    node_kappa = node_curvature(edge_index, edge_kappa, num_nodes, plan.directed)
     return OllivierRicciResult(edge_kappa, node_kappa, edge_w1, edge_dist)
+
+
+def curvature_from_distances(w1: Tensor, dist: Tensor) -> Tensor:
+    """kappa = 1 - W1 / d, and 0 where d < 1e-7 (GraphRicciCurvature's convention)."""
+    return torch.where(dist < ZERO_DISTANCE, torch.zeros_like(w1), 1.0 - w1 / dist.clamp(min=ZERO_DISTANCE))
 
 
 def _checked_graph(data: Data) -> tuple[Tensor, Tensor, int]:
@@ -161,64 +133,7 @@ def _checked_graph(data: Data) -> tuple[Tensor, Tensor, int]:
     return edge_index, length, num_nodes
 
 
-def _side(measure_fn: Measure, arcs: Tensor, length: Tensor, num_nodes: int, alpha: float, side: str):
-    self_mass, edge_mass = measure_fn(arcs, length, num_nodes, alpha=alpha, side=side)
-    return neighbourhoods(arcs, length, self_mass.to(torch.float64), edge_mass.to(torch.float64), num_nodes, side)
-
-
-def _distance_oracle(arcs: Tensor, length: Tensor, num_nodes: int) -> HopDistances | DijkstraDistances:
-    first = length[0]
-    if bool((length == first).all()):
-        return HopDistances(arcs, num_nodes, length=float(first))
-    return DijkstraDistances(arcs, length, num_nodes)
-
-
-def _solve_edges(x, y, xy_length, src_nb, dst_nb, distance, num_nodes, device, solver, tol, workers, max_entries, progress):
-    count = xp.size(x)
-    sizes = xp.to_tensor((src_nb.degree[x] + 1) * (dst_nb.degree[y] + 1))
-    if max_entries is None:  # small chunks reuse memory on the CPU; batched solvers like big ones
-        max_entries = 2**18 if solver == "exact" else 2**23
-    if workers is None and float(sizes.sum()) < 2**20:
-        workers = 1  # not worth starting processes
-    w1 = torch.empty(count, dtype=torch.float64, device=device)
-    pending: deque = deque()
-
-    def collect() -> None:
-        start, stop, wait = pending.popleft()
-        w1[start:stop] = wait().to(device)
-        report(progress, stop, count, "Ollivier-Ricci curvature")
-
-    report(progress, 0, count, "Ollivier-Ricci curvature")
-    with solver_session(solver, tol=tol, workers=workers) as submit:
-        for start, stop in edge_chunks(sizes, max_entries):
-            xs, ys = x[start:stop], y[start:stop]
-            src, dst = remove_shared_mass(supports(src_nb, xs), supports(dst_nb, ys), num_nodes)
-            problems = build_problems(src, dst, stop - start, xy_length[start:stop], distance)
-            pending.append((start, stop, submit(problems)))
-            while len(pending) > MAX_PENDING_CHUNKS:
-                collect()
-        while pending:
-            collect()
-    dist = xp.to_tensor(distance(x, y, xy_length), device)
-    return w1, dist
-
-
-def _source_bounds(x, y, xy_length, src_nb, dst_nb, num_nodes: int) -> np.ndarray:
-    """Largest d(u, x) + d(x, y) + d(y, v) any source u needs over all solved edges:
-    an upper bound on every distance asked of u (path u -> x -> y -> v)."""
-    x, y, xy_length = xp.to_numpy(x), xp.to_numpy(y), xp.to_numpy(xy_length)
-    nodes = np.arange(num_nodes)
-    longest_out = np.zeros(num_nodes)  # longest edge from y on its side
-    np.maximum.at(longest_out, np.repeat(nodes, xp.to_numpy(dst_nb.degree)), xp.to_numpy(dst_nb.length))
-    reach = np.zeros(num_nodes)  # max over solved edges (x, y) of d(x, y) + longest_out(y)
-    np.maximum.at(reach, x, xy_length + longest_out[y])
-    need = reach.copy()  # x itself
-    centers = np.repeat(nodes, xp.to_numpy(src_nb.degree))
-    np.maximum.at(need, xp.to_numpy(src_nb.node), xp.to_numpy(src_nb.length) + reach[centers])
-    return need
-
-
-def _node_curvature(edge_index: Tensor, edge_kappa: Tensor, num_nodes: int, directed: bool) -> Tensor:
+def node_curvature(edge_index: Tensor, edge_kappa: Tensor, num_nodes: int, directed: bool) -> Tensor:
     if directed:
         ends = torch.cat([edge_index[0], edge_index[1]])
         values = torch.cat([edge_kappa, edge_kappa])

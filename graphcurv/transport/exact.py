@@ -43,40 +43,59 @@ MAX_ITER = 10_000_000
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _solve_one(a: np.ndarray, b: np.ndarray, cost: np.ndarray, certify: bool, tol: float) -> float:
-    """W1 of one problem whose totals already agree (``b`` rescaled by the caller)."""
-    if a.size == 1 or b.size == 1:  # one side is a point mass: the only plan
-        return float(cost.ravel() @ (b if a.size == 1 else a))
-    if _emd_c is None:
-        import ot
-
-        return float(ot.emd2(a, b, cost, numItermax=MAX_ITER))
-    _plan, value, f, g, code = _emd_c(a, b, cost, MAX_ITER, 1, None, None)
-    if code != 1:
-        raise GraphcurvError(f"network simplex did not reach an optimum (code {code}) on a {a.size}x{b.size} problem")
-    if certify:
-        scale = max(float(cost.max()), 1e-300)
-        dual_violation = float((f[:, None] + g - cost).max())
-        gap = abs(value - (a @ f + b @ g))
-        if dual_violation > tol * scale or gap > tol * scale:
-            raise GraphcurvError(
-                f"optimality certificate failed (dual violation {dual_violation:.3g}, gap {gap:.3g})"
-            )
-    return float(value)
-
-
 def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
-    """W1 of every problem of a batch given as (a, balanced b, cost, a_ptr, b_ptr, cost_ptr)."""
+    """W1 of every problem of a batch given as (a, balanced b, cost, a_ptr, b_ptr, cost_ptr).
+
+    The loop only calls the solver and keeps the dual potentials; the certificate is
+    checked for the whole batch at once afterwards (:func:`_check_certificates`).
+    """
     a, b, cost, a_ptr, b_ptr, c_ptr = arrays
     # Python ints index faster than NumPy scalars in this loop.
     ap, bp, cp = a_ptr.tolist(), b_ptr.tolist(), c_ptr.tolist()
     out = np.zeros(len(ap) - 1)
+    f_all, g_all = np.zeros(a.size), np.zeros(b.size)
+    solved = np.zeros(len(ap) - 1, dtype=bool)
+    emd = _emd_c
     for k in range(len(ap) - 1):
         a0, a1, b0, b1 = ap[k], ap[k + 1], bp[k], bp[k + 1]
         if a1 == a0 or b1 == b0:
             continue  # nothing left to move
-        out[k] = _solve_one(a[a0:a1], b[b0:b1], cost[cp[k] : cp[k + 1]].reshape(a1 - a0, b1 - b0), certify, tol)
+        block = cost[cp[k] : cp[k + 1]]
+        if a1 - a0 == 1 or b1 - b0 == 1:  # one side is a point mass: the only plan
+            out[k] = block @ (b[b0:b1] if a1 - a0 == 1 else a[a0:a1])
+            continue
+        if emd is None:
+            import ot
+
+            out[k] = ot.emd2(a[a0:a1], b[b0:b1], block.reshape(a1 - a0, b1 - b0), numItermax=MAX_ITER)
+            continue
+        _plan, value, f, g, code = emd(a[a0:a1], b[b0:b1], block.reshape(a1 - a0, b1 - b0), MAX_ITER, 1, None, None)
+        if code != 1:
+            raise GraphcurvError(
+                f"network simplex did not reach an optimum (code {code}) on a {a1 - a0}x{b1 - b0} problem"
+            )
+        out[k], f_all[a0:a1], g_all[b0:b1], solved[k] = value, f, g, True
+    if certify and solved.any():
+        _check_certificates(arrays, out, f_all, g_all, solved, tol)
     return out
+
+
+def _check_certificates(arrays: Arrays, value, f, g, solved, tol: float) -> None:
+    """Optimality of every solved problem from its duals: f_i + g_j <= M_ij and
+    <a, f> + <b, g> = value, up to ``tol`` times the problem's largest cost."""
+    a, b, cost, a_ptr, b_ptr, c_ptr = arrays
+    na, nb = np.diff(a_ptr), np.diff(b_ptr)
+    problem = np.repeat(np.arange(na.size), na * nb)  # problem of each cost entry
+    local = np.arange(cost.size) - c_ptr[problem]
+    row, col = a_ptr[problem] + local // nb[problem], b_ptr[problem] + local % nb[problem]
+    starts = c_ptr[:-1][solved]
+    violation = np.maximum.reduceat(f[row] + g[col] - cost, starts)
+    scale = np.maximum(np.maximum.reduceat(cost, starts), 1e-300)
+    gap = np.abs(value[solved] - (_segment_sums(a * f, a_ptr) + _segment_sums(b * g, b_ptr))[solved])
+    bad = (violation > tol * scale) | (gap > tol * scale)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise GraphcurvError(f"optimality certificate failed (dual violation {violation[k]:.3g}, gap {gap[k]:.3g})")
 
 
 def _segment_sums(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
@@ -168,6 +187,13 @@ class ExactSolverPool:
         if self._pool is not None:
             self._pool.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)
             self._pool = None
+
+    def map(self, fn, items) -> list:
+        """``[fn(item) for item in items]``, run on the workers when there are any."""
+        items = list(items)
+        if self._pool is None or len(items) < 2:
+            return [fn(item) for item in items]
+        return list(self._pool.map(fn, items))
 
     def submit(self, problems: TransportProblems):
         device = problems.device

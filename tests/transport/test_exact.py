@@ -3,6 +3,7 @@ import ot
 import pytest
 import torch
 
+from graphcurv.errors import GraphcurvError
 from graphcurv.transport import wasserstein
 from graphcurv.transport.exact import wasserstein_exact
 from graphcurv.transport.problems import TransportProblems
@@ -75,7 +76,39 @@ def test_a_killed_worker_raises_instead_of_hanging(monkeypatch):
     def die(*args):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    monkeypatch.setattr(exact_module, "_solve_one", die)  # forked workers inherit the patch
+    monkeypatch.setattr(exact_module, "_emd_c", die)  # forked workers inherit the patch
     problems = _pack(_random_problems(50, seed=3))
     with pytest.raises(BrokenProcessPool), exact_module.ExactSolverPool(workers=2) as pool:
         pool.submit(problems)()
+
+
+def test_a_wrong_optimum_fails_the_certificate(monkeypatch):
+    from graphcurv.transport import exact as exact_module
+
+    real = exact_module._emd_c
+
+    def off_by_a_tenth(a, b, cost, *args):
+        plan, value, f, g, code = real(a, b, cost, *args)
+        return plan, value + 0.1, f, g, code  # the duals no longer match the value
+
+    monkeypatch.setattr(exact_module, "_emd_c", off_by_a_tenth)
+    with pytest.raises(GraphcurvError, match="certificate"):
+        exact_module.wasserstein_exact(_pack(_random_problems(5, seed=4)), workers=1)
+
+
+def test_dual_infeasible_potentials_fail_the_certificate(monkeypatch):
+    from graphcurv.transport import exact as exact_module
+
+    real = exact_module._emd_c
+
+    def raised_duals(a, b, cost, *args):
+        plan, value, f, g, code = real(a, b, cost, *args)
+        # Raising f_0 by 1 breaks f_0 + g_j <= M_0j where it was tight; the value moves with
+        # <a, f>, so the duality gap stays zero and only dual feasibility fails.
+        f = f.copy()
+        f[0] += 1.0
+        return plan, value + a[0] * 1.0, f, g, code
+
+    monkeypatch.setattr(exact_module, "_emd_c", raised_duals)
+    with pytest.raises(GraphcurvError, match="dual violation"):
+        exact_module.wasserstein_exact(_pack(_random_problems(5, seed=4)), workers=1)
