@@ -16,8 +16,6 @@ process, so peak memory is measured per run.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
-import resource
 import statistics
 import sys
 import time
@@ -25,6 +23,7 @@ import time
 import networkx as nx
 import numpy as np
 import torch
+from common import in_child, node_name
 from rich.console import Console
 from rich.table import Table
 
@@ -92,43 +91,9 @@ def run_graphcurv(G: nx.Graph, alpha: float, device: str = "cpu", solver: str = 
     for i in range(ei.shape[1]):
         u, v = int(ei[0, i]), int(ei[1, i])
         if names is not None:
-            u, v = _name(names[u]), _name(names[v])
+            u, v = node_name(names[u]), node_name(names[v])
         values[(u, v)] = float(kappa[i])
     return {"seconds": seconds, "values": values}
-
-
-def _name(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return value
-
-
-def _child(target, args, queue) -> None:
-    try:
-        out = target(*args)
-        out["peak_mb"] = _peak_mb()
-        queue.put(out)
-    except BaseException as exc:  # noqa: BLE001 - report any failure, never hang the parent
-        queue.put({"error": f"{type(exc).__name__}: {exc}"})
-
-
-def _peak_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024.0
-
-
-def in_child(target, *args) -> dict:
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(target, args, queue))
-    proc.start()
-    out = queue.get()
-    proc.join()
-    if "error" in out:
-        raise RuntimeError(out["error"])
-    return out
 
 
 def max_difference(ours: dict, anchor: dict) -> float:

@@ -24,6 +24,7 @@ _LAZY = {
     "forman": "graphcurv.curvature",
     "augmented_forman": "graphcurv.curvature",
     "balanced_forman": "graphcurv.curvature",
+    "ricci_flow": "graphcurv.flow",
     **{
         name: "graphcurv.graphs"
         for name in (
