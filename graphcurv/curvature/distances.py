@@ -167,8 +167,12 @@ class DijkstraDistances:
     Sources are run in groups of similar bound, so a group's limit is tight.
 
     :meth:`prepare` takes the largest bound each node will ever need; when the n x n
-    distances fit in ``max_matrix_bytes`` it runs every Dijkstra once and answers all
-    later calls from that matrix (Ricci flow and repeated chunks reuse it).
+    distances fit in ``max_matrix_bytes`` (default: half the available memory, at most
+    16 GiB) it runs every Dijkstra once and answers all later calls from that matrix.
+    The matrix holds float64 when that fits, else float32: distances are then rounded
+    to a relative 2^-24 (6e-8), which moves a curvature by about as much. Beyond that,
+    every chunk of queries runs its own bounded Dijkstras (exact, but sources repeat
+    across chunks).
     """
 
     def __init__(
@@ -178,7 +182,7 @@ class DijkstraDistances:
         num_nodes: int,
         *,
         max_row_bytes: int = 2**28,
-        max_matrix_bytes: int = 2**30,
+        max_matrix_bytes: int | None = None,
     ) -> None:
         self.num_nodes = num_nodes
         src, dst = edge_index[0].cpu().numpy(), edge_index[1].cpu().numpy()
@@ -192,7 +196,7 @@ class DijkstraDistances:
         o = order[keep]
         self.graph = sp.csr_matrix((w[o], (src[o], dst[o])), shape=(num_nodes, num_nodes))
         self.rows_per_group = max(1, min(4096, max_row_bytes // (8 * max(num_nodes, 1))))
-        self.max_matrix_bytes = max_matrix_bytes
+        self.max_matrix_bytes = default_max_table_bytes() if max_matrix_bytes is None else max_matrix_bytes
         self._matrix: np.ndarray | None = None
 
     def prepare(self, need: np.ndarray, *, map_fn=map, parts: int = 1) -> None:
@@ -202,13 +206,17 @@ class DijkstraDistances:
         cut into at least ``parts`` groups so that every worker gets some.
         """
         n = self.num_nodes
-        if n * n * 8 > self.max_matrix_bytes:
+        if n * n * 8 <= self.max_matrix_bytes:
+            dtype = np.float64
+        elif n * n * 4 <= self.max_matrix_bytes:
+            dtype = np.float32
+        else:
             return
-        matrix = np.full((n, n), np.inf)
+        matrix = np.full((n, n), np.inf, dtype=dtype)
         sources = np.flatnonzero(need > 0)
         rows = max(1, min(self.rows_per_group, -(-sources.size // (4 * parts)) if parts > 1 else self.rows_per_group))
         groups = list(self._groups(need[sources], rows))
-        jobs = [(self.graph, sources[g], _limit(need[sources[g]])) for g in groups]
+        jobs = [(self.graph, sources[g], _limit(need[sources[g]]), dtype) for g in groups]
         for group, result in zip(groups, map_fn(_dijkstra_rows, jobs)):
             matrix[sources[group]] = result
         self._matrix = matrix
@@ -222,14 +230,14 @@ class DijkstraDistances:
     def _runs(self, sources: np.ndarray, need: np.ndarray):
         """(positions into ``sources``, dense Dijkstra rows) per group of similar bound."""
         for group in self._groups(need, self.rows_per_group):
-            yield group, _dijkstra_rows((self.graph, sources[group], _limit(need[group])))
+            yield group, _dijkstra_rows((self.graph, sources[group], _limit(need[group]), np.float64))
 
     def __call__(self, u: Array, v: Array, bound) -> Array:
         """Distances for pairs; ``bound`` is an array of upper bounds or has ``values()``."""
         numpy_in = xp.is_numpy(u)
         un, vn = (u, v) if numpy_in else (u.cpu().numpy(), v.cpu().numpy())
         if self._matrix is not None:
-            out = self._matrix[un, vn]
+            out = self._matrix[un, vn].astype(np.float64, copy=False)
         else:
             bound = bound.values() if hasattr(bound, "values") else bound
             bn = bound if xp.is_numpy(bound) else bound.detach().to(torch.float64).cpu().numpy()
@@ -268,6 +276,6 @@ def _limit(need: np.ndarray) -> float:
 
 
 def _dijkstra_rows(job: tuple) -> np.ndarray:
-    """Dense rows of bounded Dijkstra: ``job = (csr graph, sources, limit)``."""
-    graph, sources, limit = job
-    return dijkstra(graph, directed=True, indices=sources, limit=limit)
+    """Dense rows of bounded Dijkstra: ``job = (csr graph, sources, limit, dtype)``."""
+    graph, sources, limit, dtype = job
+    return dijkstra(graph, directed=True, indices=sources, limit=limit).astype(dtype, copy=False)

@@ -53,6 +53,40 @@ def test_dijkstra_matches_networkx_with_bounds():
     assert np.allclose(dist(u, v, expected + 1e-9), expected, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("matrix_bytes", "dtype", "rtol"), [(8 * 34 * 34, np.float64, 0.0), (4 * 34 * 34, np.float32, 2**-24)]
+)
+def test_prepared_matrix_is_float64_when_it_fits_else_float32(matrix_bytes, dtype, rtol):
+    G, ei = _karate()
+    rng = np.random.default_rng(1)
+    w = rng.uniform(0.1, 3.0, G.number_of_edges())
+    for (a, b), x in zip(G.edges(), w):
+        G[a][b]["w"] = x
+    dist = DijkstraDistances(ei, torch.tensor(np.r_[w, w]), 34, max_matrix_bytes=matrix_bytes)
+    dist.prepare(np.full(34, 100.0), map_fn=lambda f, jobs: [f(j) for j in jobs], parts=3)
+    assert dist._matrix.dtype == dtype
+    sp = dict(nx.all_pairs_dijkstra_path_length(G, weight="w"))
+    u, v = _all_pairs(34)
+    expected = np.array([sp[a][b] for a, b in zip(u, v)])
+    got = dist(u, v, None)
+    assert got.dtype == np.float64
+    assert np.allclose(got, expected, rtol=rtol, atol=1e-12)
+
+
+def test_without_room_for_the_matrix_each_query_runs_its_own_dijkstra():
+    G, ei = _karate()
+    w = np.linspace(0.2, 2.0, G.number_of_edges())
+    for (a, b), x in zip(G.edges(), w):
+        G[a][b]["w"] = x
+    dist = DijkstraDistances(ei, torch.tensor(np.r_[w, w]), 34, max_matrix_bytes=100)
+    dist.prepare(np.full(34, 100.0))
+    assert dist._matrix is None
+    sp = dict(nx.all_pairs_dijkstra_path_length(G, weight="w"))
+    u, v = _all_pairs(34)
+    expected = np.array([sp[a][b] for a, b in zip(u, v)])
+    assert np.allclose(dist(u, v, expected + 1e-9), expected, rtol=0, atol=1e-12)
+
+
 def test_dijkstra_keeps_shortest_of_parallel_edges():
     ei = torch.tensor([[0, 0, 1], [1, 1, 2]])
     dist = DijkstraDistances(ei, torch.tensor([5.0, 2.0, 1.0], dtype=torch.float64), 3)
