@@ -1,0 +1,99 @@
+"""Tracing a model with ``torch.export`` and reading the values of traced nodes.
+
+The model is exported once with a batch of one sample (``torch.export.export``),
+which gives an aten-level graph and the map from graph inputs to parameter
+names. The same program is then run sample by sample with a
+:class:`torch.fx.Interpreter` that copies out the values of the nodes the
+neural graph needs. A ``torch.export`` archive (``.pt2``, loaded with
+``torch.export.load``) is accepted as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import torch
+from torch import Tensor, nn
+from torch.export import ExportedProgram
+from torch.export.graph_signature import InputKind
+
+from graphcurv.errors import GraphcurvError
+
+__all__ = ["run_capturing", "trace_model"]
+
+
+def trace_model(model: nn.Module | ExportedProgram, example: Tensor) -> ExportedProgram:
+    """Export ``model`` (in eval mode) on ``example``, a batch of one input.
+
+    Raises:
+        GraphcurvError: the model cannot be traced (data-dependent control flow,
+            an input that does not fit, ...), with torch's reason.
+    """
+    if isinstance(model, ExportedProgram):
+        model = model.module()
+    if isinstance(model, torch.jit.ScriptModule):
+        raise GraphcurvError(
+            "TorchScript models cannot be traced with torch.export; save the model with torch.save "
+            "(state_dict or whole module) or as a torch.export archive (.pt2)"
+        )
+    if not isinstance(model, nn.Module):
+        raise GraphcurvError(f"expected a torch.nn.Module or an ExportedProgram, got {type(model).__name__}")
+    was_training = model.training
+    _set_mode(model, False)
+    try:
+        return torch.export.export(model, (example,))
+    except GraphcurvError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - torch.export fails in many ways; say why in one line
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise GraphcurvError(
+            f"could not trace the model with torch.export on an input of shape {tuple(example.shape)}: {reason}"
+        ) from exc
+    finally:
+        _set_mode(model, was_training)
+
+
+def _set_mode(model: nn.Module, training: bool) -> None:
+    try:
+        model.train(training)
+    except (NotImplementedError, RuntimeError):
+        pass  # modules unlifted from an ExportedProgram refuse train()/eval(); they are traced as they are
+
+
+def _program_arguments(program: ExportedProgram, user_input: Tensor) -> list:
+    arguments = []
+    for spec in program.graph_signature.input_specs:
+        if spec.kind == InputKind.USER_INPUT:
+            arguments.append(user_input)
+        elif spec.kind in (InputKind.PARAMETER, InputKind.BUFFER) and spec.target in program.state_dict:
+            arguments.append(program.state_dict[spec.target])
+        else:
+            arguments.append(program.constants[spec.target])
+    return arguments
+
+
+class _Capturing(torch.fx.Interpreter):
+    def __init__(self, module, wanted: set[str], sink: Callable[[str, Tensor], None]) -> None:
+        super().__init__(module)
+        self.wanted, self.sink = wanted, sink
+
+    def run_node(self, n):
+        result = super().run_node(n)
+        if n.name in self.wanted:
+            self.sink(n.name, result[0] if isinstance(result, (tuple, list)) else result)
+        return result
+
+
+def run_capturing(
+    program: ExportedProgram,
+    samples: Iterable[Tensor],
+    wanted: set[str],
+    sink: Callable[[int, str, Tensor], None],
+) -> None:
+    """Run the program on each sample (a batch of one) and pass ``sink(i, node, value)``
+    the value of every wanted node, as soon as it is computed (before in-place ops change it)."""
+    device = next((t.device for t in program.state_dict.values()), torch.device("cpu"))
+    with torch.no_grad():
+        for i, sample in enumerate(samples):
+            interpreter = _Capturing(program.graph_module, wanted, lambda name, value, i=i: sink(i, name, value))
+            interpreter.run(*_program_arguments(program, sample.to(device)))
