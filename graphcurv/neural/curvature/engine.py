@@ -1,0 +1,219 @@
+r"""Neural curvature over a calibration set, aggregated into edge and parameter scores.
+
+For every calibration sample x the curvature kappa_N(i, j, x) of every edge is computed
+(:mod:`~graphcurv.neural.curvature.sample`), then aggregated (spec, "Aggregation"):
+
+* score of an edge = min over samples; an edge that hits the dead-neuron rule with a
+  hidden source counts as 2.0 for that sample (so an edge dead on every sample scores
+  2.0, the most removable); edges from input nodes hit by the rule count as 1;
+* score of a parameter entry = min over the edges that read it (all spatial positions
+  of a conv kernel weight) of their scores;
+* also kept: the mean of kappa_N over samples (dead-rule edges count 1).
+
+Samples are taken in calibration order. With ``labels``, the order is rank by rank (the
+first example of every class, then the second, ...), so the scores after k examples
+per class are the ones after ``k * classes`` samples; ``checkpoints=(1, 2, 5, 10)``
+keeps the parameter scores at each such k. A ``state`` file, rewritten atomically
+after every sample block, lets an interrupted run resume where it stopped.
+
+Distances and cost matrices do not depend on x and are computed once; problems of
+every sample and connection stream to one pool of exact-solver processes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from graphcurv.atomic import atomic_path
+from graphcurv.errors import GraphcurvError
+from graphcurv.neural.curvature.chain import NeuralChain, neural_chain
+from graphcurv.neural.curvature.sample import chain_geometry, sample_curvature
+from graphcurv.neural.parameters import scatter_parameter_scores
+from graphcurv.progress import ProgressCallback, report
+from graphcurv.transport.exact import ExactSolverPool
+
+DEAD_SCORE = 2.0
+STATE_FORMAT = "graphcurv-neural-curvature-state-1"
+
+
+@dataclass
+class NeuralCurvature:
+    """Edge and parameter scores of a neural graph over a calibration set."""
+
+    alpha: float
+    samples: int
+    chain: NeuralChain
+    edge_score: list[Tensor]  # per connection: min over samples (dead hidden-source edges: 2.0)
+    edge_mean: list[Tensor]  # per connection: mean kappa_N over samples
+    param_scores: dict[str, Tensor]
+    checkpoints: dict[int, dict[str, Tensor]] = field(default_factory=dict)
+    truncation_bound: float = 0.0
+    seconds: float = 0.0
+
+
+def neural_curvature(
+    graph: Data,
+    alpha: float = 0.9,
+    *,
+    labels: Tensor | None = None,
+    checkpoints: Sequence[int] = (),
+    state: str | Path | None = None,
+    workers: int | None = None,
+    threshold: float = 1e-15,
+    tol: float = 1e-9,
+    progress: ProgressCallback | None = None,
+) -> NeuralCurvature:
+    """kappa_N of every edge of ``graph`` (from :func:`graphcurv.neural.export`) over its
+    calibration samples (the columns of ``graph.activation``).
+
+    Args:
+        alpha: laziness (the authors use 0.9); must be in [0, 1).
+        labels: class of each sample, to order samples rank by rank and report
+            ``checkpoints`` (examples per class).
+        state: a file to save progress to and resume from.
+        threshold, tol: neighbour masses below ``threshold`` are moved onto the centre;
+            edges whose certified error bound exceeds ``tol`` are solved untruncated.
+        progress: called as ``progress(samples_done, samples, description)``.
+    """
+    if not 0 <= alpha < 1:
+        raise GraphcurvError(f"alpha must be in [0, 1), got {alpha!r}")
+    activation = getattr(graph, "activation", None)
+    if activation is None or activation.dim() != 2:
+        raise GraphcurvError("the graph has no activations: export it with calibration inputs")
+    if not bool(torch.isfinite(activation).all()):
+        raise GraphcurvError("the graph's activations contain NaN or inf (check the model's weights and inputs)")
+    started = time.perf_counter()
+    chain = neural_chain(graph, activation.device)
+    order, stops = _sample_order(activation.size(1), labels, checkpoints)
+    geometry = chain_geometry(chain)
+    run = _RunState.fresh(chain, alpha) if state is None else _RunState.load_or_fresh(Path(state), chain, alpha)
+    report(progress, run.done, len(order), "neural curvature")
+    with ExactSolverPool(workers) as pool:
+        for position in range(run.done, len(order)):
+            kappa, dead, bound = sample_curvature(
+                geometry, activation[:, order[position]], alpha, pool.submit, threshold=threshold, tol=tol
+            )
+            run.add(kappa, dead, bound)
+            for per_class, stop in stops.items():
+                if position + 1 == stop:
+                    run.checkpoints[per_class] = _param_scores(graph, chain, run.minimum)
+            if state is not None:
+                run.save(Path(state))
+            report(progress, run.done, len(order), "neural curvature")
+    mean = [total / max(run.done, 1) for total in run.total]
+    return NeuralCurvature(
+        alpha,
+        run.done,
+        chain,
+        run.minimum,
+        mean,
+        _param_scores(graph, chain, run.minimum),
+        dict(run.checkpoints),
+        run.bound,
+        time.perf_counter() - started,
+    )
+
+
+def _sample_order(count: int, labels: Tensor | None, checkpoints: Sequence[int]) -> tuple[list[int], dict[int, int]]:
+    """Samples rank by rank within their class, and after how many samples each
+    checkpoint (examples per class) is complete."""
+    if labels is None:
+        if checkpoints:
+            raise GraphcurvError("checkpoints per class need the labels of the calibration samples")
+        return list(range(count)), {}
+    labels = torch.as_tensor(labels).reshape(-1).cpu()
+    if labels.numel() != count:
+        raise GraphcurvError(f"{labels.numel()} labels for {count} calibration samples")
+    rank = torch.zeros(count, dtype=torch.long)
+    for value in labels.unique():
+        where = torch.nonzero(labels == value).flatten()
+        rank[where] = torch.arange(where.numel())
+    order = sorted(range(count), key=lambda s: (int(rank[s]), int(labels[s])))
+    stops = {}
+    for k in checkpoints:
+        if k < 1:
+            raise GraphcurvError(f"checkpoints are examples per class (>= 1), got {k}")
+        if int(rank.max()) + 1 < k:
+            raise GraphcurvError(f"checkpoint {k} per class needs {k} examples of every class")
+        stops[int(k)] = int((rank < k).sum())
+    return order, stops
+
+
+def _param_scores(graph: Data, chain: NeuralChain, edge_score: list[Tensor]) -> dict[str, Tensor]:
+    flat: dict[str, Tensor] = {}
+    for link, score in zip(chain.links, edge_score):
+        if link.param >= 0:
+            param = torch.tensor(link.param, device=score.device)
+            scatter_parameter_scores(flat, graph, param, link.param_index, score)
+    shapes = dict(zip(graph.param_names, graph.param_shapes))
+    return {name: torch.where(torch.isinf(v), torch.nan, v).view(*shapes[name]) for name, v in flat.items()}
+
+
+@dataclass
+class _RunState:
+    alpha: float
+    signature: list[int]
+    done: int
+    minimum: list[Tensor]
+    total: list[Tensor]
+    bound: float
+    checkpoints: dict[int, dict[str, Tensor]]
+
+    @classmethod
+    def fresh(cls, chain: NeuralChain, alpha: float) -> _RunState:
+        device = chain.links[0].length.device
+        sizes = [link.num_edges for link in chain.links]
+        minimum = [torch.full((n,), float("inf"), dtype=torch.float64, device=device) for n in sizes]
+        total = [torch.zeros(n, dtype=torch.float64, device=device) for n in sizes]
+        return cls(alpha, _signature(chain), 0, minimum, total, 0.0, {})
+
+    @classmethod
+    def load_or_fresh(cls, path: Path, chain: NeuralChain, alpha: float) -> _RunState:
+        if not path.exists():
+            return cls.fresh(chain, alpha)
+        try:
+            saved = torch.load(path, weights_only=True, map_location=chain.links[0].length.device)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
+            raise GraphcurvError(f"cannot resume from {path}: not a readable state file ({exc})") from exc
+        if saved.get("format") != STATE_FORMAT or saved["signature"] != _signature(chain) or saved["alpha"] != alpha:
+            raise GraphcurvError(
+                f"{path} holds a run of another graph or alpha; delete it or choose another state file"
+            )
+        checkpoints = {int(k): v for k, v in saved["checkpoints"].items()}
+        return cls(
+            alpha, saved["signature"], saved["done"], saved["minimum"], saved["total"], saved["bound"], checkpoints
+        )
+
+    def add(self, kappa: list[Tensor], dead: list[Tensor], bound: float) -> None:
+        for k, (value, is_dead) in enumerate(zip(kappa, dead)):
+            score = torch.where(is_dead & (k >= 1), DEAD_SCORE, value)
+            torch.minimum(self.minimum[k], score, out=self.minimum[k])
+            self.total[k] += value
+        self.bound = max(self.bound, bound)
+        self.done += 1
+
+    def save(self, path: Path) -> None:
+        payload = {
+            "format": STATE_FORMAT,
+            "alpha": self.alpha,
+            "signature": self.signature,
+            "done": self.done,
+            "minimum": self.minimum,
+            "total": self.total,
+            "bound": self.bound,
+            "checkpoints": {str(k): v for k, v in self.checkpoints.items()},
+        }
+        with atomic_path(path) as tmp:
+            torch.save(payload, tmp)
+
+
+def _signature(chain: NeuralChain) -> list[int]:
+    """Identifies a graph for resuming: layer sizes and edges per connection."""
+    return [*chain.sizes, *(link.num_edges for link in chain.links)]
