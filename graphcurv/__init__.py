@@ -25,6 +25,13 @@ _LAZY = {
     "augmented_forman": "graphcurv.curvature",
     "balanced_forman": "graphcurv.curvature",
     "ricci_flow": "graphcurv.flow",
+    "load_dataset": "graphcurv.datasets",
+    "calibration_set": "graphcurv.datasets",
+    "load_model": "graphcurv.models",
+    "build_model": "graphcurv.models",
+    "train_model": "graphcurv.models",
+    "export": "graphcurv.neural",
+    "neural_curvature": "graphcurv.neural.curvature",
     **{
         name: "graphcurv.graphs"
         for name in (
