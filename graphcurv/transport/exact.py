@@ -50,20 +50,15 @@ def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
     checked for the whole batch at once afterwards (:func:`_check_certificates`).
     """
     a, b, cost, a_ptr, b_ptr, c_ptr = arrays
+    out = _point_mass_values(arrays)
     # Python ints index faster than NumPy scalars in this loop.
     ap, bp, cp = a_ptr.tolist(), b_ptr.tolist(), c_ptr.tolist()
-    out = np.zeros(len(ap) - 1)
     f_all, g_all = np.zeros(a.size), np.zeros(b.size)
     solved = np.zeros(len(ap) - 1, dtype=bool)
     emd = _emd_c
-    for k in range(len(ap) - 1):
+    for k in np.flatnonzero((np.diff(a_ptr) > 1) & (np.diff(b_ptr) > 1)).tolist():
         a0, a1, b0, b1 = ap[k], ap[k + 1], bp[k], bp[k + 1]
-        if a1 == a0 or b1 == b0:
-            continue  # nothing left to move
         block = cost[cp[k] : cp[k + 1]]
-        if a1 - a0 == 1 or b1 - b0 == 1:  # one side is a point mass: the only plan
-            out[k] = block @ (b[b0:b1] if a1 - a0 == 1 else a[a0:a1])
-            continue
         if emd is None:
             import ot
 
@@ -77,6 +72,28 @@ def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
         out[k], f_all[a0:a1], g_all[b0:b1], solved[k] = value, f, g, True
     if certify and solved.any():
         _check_certificates(arrays, out, f_all, g_all, solved, tol)
+    return out
+
+
+def _point_mass_values(arrays: Arrays) -> np.ndarray:
+    """W1 of the problems with a point mass on one side (the only plan moves everything
+    to or from it: W1 = sum of mass x cost), vectorised; 0 for every other problem."""
+    a, b, cost, a_ptr, b_ptr, c_ptr = arrays
+    na, nb = np.diff(a_ptr), np.diff(b_ptr)
+    out = np.zeros(na.size)
+    point = ((na == 1) | (nb == 1)) & (na > 0) & (nb > 0)
+    if not point.any():
+        return out
+    problem = np.repeat(np.arange(na.size), na * nb)
+    entry = np.flatnonzero(point[problem])
+    p = problem[entry]
+    local = entry - c_ptr[p]
+    # With one source the block is one row: entry = column; with one target, entry = row.
+    one_source = na[p] == 1
+    mass = np.empty(entry.size)
+    mass[one_source] = b[(b_ptr[p] + local)[one_source]]
+    mass[~one_source] = a[(a_ptr[p] + local)[~one_source]]
+    np.add.at(out, p, mass * cost[entry])
     return out
 
 
