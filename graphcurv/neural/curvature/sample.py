@@ -82,11 +82,15 @@ def sample_curvature(
         if k + 1 < last:
             dead |= layer_activation[k + 1][link.dst] == 0
         live = torch.nonzero(~dead).flatten()
-        jobs.append((k, src, dst, dead, live, _submit_edges(geometry, k, live, src, dst, submit, max_entries)))
+        if k == 0 or k == last - 1:  # a point mass on one side: closed form, no truncation
+            src, dst = _sides(geometry, layer_activation, k, alpha, 0.0)
+            jobs.append((k, src, dst, dead, live, _point_mass_w1(geometry, k, live, src, dst)))
+        else:
+            jobs.append((k, src, dst, dead, live, _submit_edges(geometry, k, live, src, dst, submit, max_entries)))
     kappa_out, dead_out, worst = [], [], 0.0
     for k, src, dst, dead, live, waits in jobs:  # collect in order while later links were solving
         link = chain.links[k]
-        w1 = _collect(waits, activation.device)
+        w1 = waits if isinstance(waits, Tensor) else _collect(waits, activation.device)
         i, j, length = link.src[live], link.dst[live], link.length[live]
         bound = (src.moved[i] + dst.moved[j]) * (length + src.longest[i] + dst.longest[j]) / (length * (1 - alpha))
         redo = bound > tol
@@ -112,6 +116,36 @@ def _sides(geometry: ChainGeometry, layer_activation, k: int, alpha: float, thre
         side_measures(after, layer_activation[k + 2], alpha, threshold) if after else point_masses(sizes[k + 1], device)
     )
     return src, dst
+
+
+def _point_mass_w1(geometry: ChainGeometry, k: int, edges: Tensor, src: SideMeasures, dst: SideMeasures) -> Tensor:
+    """W1 of edges with a point mass on one side, as one sparse-dense product per sample.
+
+    Source delta_i (input layer): W1 = m_j(j) d(i, j) + sum_s m_j(s) D2[i, s]; target
+    delta_j (output layer): W1 = m_i(i) d(i, j) + sum_p m_i(p) D2[p, j]. Entries of D2
+    that no measure weighs may be inf; they are zeroed before the product.
+    """
+    chain, distances = geometry.chain, geometry.distances[k]
+    link = chain.links[k]
+    i, j, length = link.src[edges], link.dst[edges], link.length[edges]
+    if k == 0 and dst.node.numel():  # sources are point masses, targets spread over successors
+        d2 = xp.to_tensor(distances.after).to(length.device)
+        spread = _sparse(dst, chain.sizes[k + 1], chain.sizes[k + 2])
+        product = torch.sparse.mm(spread, torch.nan_to_num(d2, posinf=0.0).t())  # (targets, sources)
+        return dst.centre_mass[j] * length + product[j, i]
+    if k == chain.num_layers - 2 and src.node.numel():  # targets are point masses
+        d2 = xp.to_tensor(distances.before).to(length.device)
+        spread = _sparse(src, chain.sizes[k], chain.sizes[k - 1])
+        product = torch.sparse.mm(spread, torch.nan_to_num(d2, posinf=0.0))  # (sources, targets)
+        return src.centre_mass[i] * length + product[i, j]
+    return length * src.centre_mass[i] * dst.centre_mass[j]  # both sides point masses: W1 = d(i, j)
+
+
+def _sparse(side: SideMeasures, centres: int, neighbours: int) -> Tensor:
+    """The neighbour masses of every centre as a sparse (centres x neighbours) matrix."""
+    owner = torch.repeat_interleave(torch.arange(centres, device=side.mass.device), side.ptr[1:] - side.ptr[:-1])
+    indices = torch.stack([owner, side.node])
+    return torch.sparse_coo_tensor(indices, side.mass, (centres, neighbours), check_invariants=False).coalesce()
 
 
 def _backend(side: SideMeasures) -> SideMeasures:
