@@ -51,6 +51,11 @@ def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
     """
     a, b, cost, a_ptr, b_ptr, c_ptr = arrays
     out = _point_mass_values(arrays)
+    # POT's network simplex compares reduced costs against absolute epsilons, so each
+    # problem is solved with its costs scaled to a largest entry of 1 (W1 and the duals
+    # scale back linearly); tiny costs (e.g. lengths of 1e-8 late in a Ricci flow)
+    # would otherwise stall it or leave 1e-16-sized dual violations.
+    scale = _segment_max(cost, c_ptr)
     # Python ints index faster than NumPy scalars in this loop.
     ap, bp, cp = a_ptr.tolist(), b_ptr.tolist(), c_ptr.tolist()
     f_all, g_all = np.zeros(a.size), np.zeros(b.size)
@@ -58,20 +63,30 @@ def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
     emd = _emd_c
     for k in np.flatnonzero((np.diff(a_ptr) > 1) & (np.diff(b_ptr) > 1)).tolist():
         a0, a1, b0, b1 = ap[k], ap[k + 1], bp[k], bp[k + 1]
-        block = cost[cp[k] : cp[k + 1]]
+        unit = float(scale[k]) if scale[k] > 0 else 1.0
+        block = (cost[cp[k] : cp[k + 1]] / unit).reshape(a1 - a0, b1 - b0)
         if emd is None:
             import ot
 
-            out[k] = ot.emd2(a[a0:a1], b[b0:b1], block.reshape(a1 - a0, b1 - b0), numItermax=MAX_ITER)
+            out[k] = unit * ot.emd2(a[a0:a1], b[b0:b1], block, numItermax=MAX_ITER)
             continue
-        _plan, value, f, g, code = emd(a[a0:a1], b[b0:b1], block.reshape(a1 - a0, b1 - b0), MAX_ITER, 1, None, None)
+        _plan, value, f, g, code = emd(a[a0:a1], b[b0:b1], block, MAX_ITER, 1, None, None)
         if code != 1:
             raise GraphcurvError(
                 f"network simplex did not reach an optimum (code {code}) on a {a1 - a0}x{b1 - b0} problem"
             )
-        out[k], f_all[a0:a1], g_all[b0:b1], solved[k] = value, f, g, True
+        out[k], f_all[a0:a1], g_all[b0:b1], solved[k] = unit * value, unit * f, unit * g, True
     if certify and solved.any():
         _check_certificates(arrays, out, f_all, g_all, solved, tol)
+    return out
+
+
+def _segment_max(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Largest value of each segment ``ptr[k]:ptr[k+1]`` (0 for empty segments)."""
+    out = np.zeros(ptr.size - 1)
+    nonempty = ptr[1:] > ptr[:-1]
+    if nonempty.any():  # runs between consecutive non-empty starts are exactly the segments
+        out[nonempty] = np.maximum.reduceat(values, ptr[:-1][nonempty])
     return out
 
 
@@ -99,20 +114,23 @@ def _point_mass_values(arrays: Arrays) -> np.ndarray:
 
 def _check_certificates(arrays: Arrays, value, f, g, solved, tol: float) -> None:
     """Optimality of every solved problem from its duals: f_i + g_j <= M_ij and
-    <a, f> + <b, g> = value, up to ``tol`` times the problem's largest cost."""
+    <a, f> + <b, g> = value, up to ``tol`` times the problem's largest |cost| or |potential|."""
     a, b, cost, a_ptr, b_ptr, c_ptr = arrays
     na, nb = np.diff(a_ptr), np.diff(b_ptr)
     problem = np.repeat(np.arange(na.size), na * nb)  # problem of each cost entry
     local = np.arange(cost.size) - c_ptr[problem]
     row, col = a_ptr[problem] + local // nb[problem], b_ptr[problem] + local % nb[problem]
-    starts = c_ptr[:-1][solved]
-    violation = np.maximum.reduceat(f[row] + g[col] - cost, starts)
-    scale = np.maximum(np.maximum.reduceat(cost, starts), 1e-300)
+    violation = _segment_max(f[row] + g[col] - cost, c_ptr)[solved]
+    # Rounding in the duals scales with the largest of the costs and the potentials.
+    magnitude = np.maximum(_segment_max(np.abs(cost), c_ptr), _segment_max(np.abs(f), a_ptr))
+    scale = np.maximum(np.maximum(magnitude, _segment_max(np.abs(g), b_ptr))[solved], 1e-300)
     gap = np.abs(value[solved] - (_segment_sums(a * f, a_ptr) + _segment_sums(b * g, b_ptr))[solved])
     bad = (violation > tol * scale) | (gap > tol * scale)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise GraphcurvError(f"optimality certificate failed (dual violation {violation[k]:.3g}, gap {gap[k]:.3g})")
+        raise GraphcurvError(
+            f"optimality certificate failed (dual violation {violation[k]:.3g}, gap {gap[k]:.3g}, scale {scale[k]:.3g})"
+        )
 
 
 def _segment_sums(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
