@@ -25,6 +25,7 @@ _LAZY = {
     "augmented_forman": "graphcurv.curvature",
     "balanced_forman": "graphcurv.curvature",
     "ricci_flow": "graphcurv.flow",
+    "ricci_communities": "graphcurv.analyses.communities",
     "load_dataset": "graphcurv.datasets",
     "calibration_set": "graphcurv.datasets",
     "load_model": "graphcurv.models",
