@@ -132,7 +132,11 @@ def ricci_flow(
         kappa = curvature_from_distances(w1, dist)
         record(kappa)
         for done in range(1, iterations + 1):
-            w = (w - step * kappa * w) if update == "ni2019" else (1.0 - kappa) * dist
+            # A component whose curvature is already uniform is left as it is: the update and
+            # normalisation would not change it (and a lone edge, kappa = 1, would divide 0 by 0).
+            frozen = (_component_spread(kappa, groups) < delta)[groups]
+            updated = (w - step * kappa * w) if update == "ni2019" else (1.0 - kappa) * dist
+            w = torch.where(frozen, w, updated)
             if not bool((w > 0).all()) or not bool(torch.isfinite(w).all()):
                 raise GraphcurvError(
                     f"Ricci flow: lengths became non-positive at iteration {done} (curvature times step >= 1); "
@@ -207,13 +211,18 @@ def _normalised(w: Tensor, groups: Tensor) -> Tensor:
     return w * (count / total)[groups]
 
 
-def _largest_spread(kappa: Tensor, groups: Tensor) -> float:
+def _component_spread(kappa: Tensor, groups: Tensor) -> Tensor:
+    """max - min curvature within each component (-inf for a component without edges)."""
     size = int(groups.max()) + 1
-    high = torch.full((size,), -math.inf, dtype=kappa.dtype, device=kappa.device).scatter_reduce(
-        0, groups, kappa, "amax"
-    )
-    low = torch.full((size,), math.inf, dtype=kappa.dtype, device=kappa.device).scatter_reduce(0, groups, kappa, "amin")
-    return float((high - low).max())
+    high = torch.full((size,), -math.inf, dtype=kappa.dtype, device=kappa.device)
+    high = high.scatter_reduce(0, groups, kappa, "amax")
+    low = torch.full((size,), math.inf, dtype=kappa.dtype, device=kappa.device)
+    low = low.scatter_reduce(0, groups, kappa, "amin")
+    return torch.where(torch.isfinite(high), high - low, -math.inf)
+
+
+def _largest_spread(kappa: Tensor, groups: Tensor) -> float:
+    return float(_component_spread(kappa, groups).max())
 
 
 def _subplan(plan: CurvaturePlan, alive: Tensor, w: Tensor, *, directed: bool, options: dict) -> CurvaturePlan:

@@ -113,6 +113,21 @@ def test_components_flow_as_if_alone_and_each_keeps_mean_one():
     assert together.component.tolist() == [0] * n + [1] * 5
 
 
+def test_a_lone_edge_component_is_left_alone():
+    # A lone edge has kappa = 1 (both measures coincide), so w - kappa * w = 0; its
+    # component is already uniform and keeps length 1 while the rest flows.
+    clique, _ = _two_cliques(4)
+    n = clique.num_nodes
+    lone = torch.tensor([[n, n + 1], [n + 1, n]])
+    both = Data(edge_index=torch.cat([clique.edge_index, lone], dim=1), num_nodes=n + 2)
+    result = ricci_flow(both, iterations=3)
+    alone = ricci_flow(clique, iterations=3)
+    k = clique.edge_index.size(1)
+    assert torch.allclose(result.edge_weight[:k], alone.edge_weight, atol=1e-12)
+    assert result.edge_weight[k:].tolist() == [1.0, 1.0]
+    assert result.edge_curvature[k:].tolist() == [1.0, 1.0]
+
+
 def test_a_vertex_transitive_graph_converges_at_once():
     ring = Data(edge_index=to_undirected(torch.tensor([[0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 0]])), num_nodes=6)
     result = ricci_flow(ring, iterations=20)
