@@ -105,7 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         table.add_row(name, f"{edges:,}", str(samples), f"{edges * samples:,}", f"{reference:,.0f}",
                       f"{result.seconds:.1f}", f"{reference / result.seconds:,.0f}x", f"{count:,}",
                       f"{worst:.1e}", f"{result.truncation_bound:.1e}")
-        console.print(f"done: {name}", style="dim")
+        console.print(
+            f"done: {name}: graphcurv {result.seconds:.1f} s, reference {reference:,.0f} s (est.), "
+            f"max |diff| {worst:.1e}",
+            style="dim",
+        )
     console.print(table)
     return 0
 
