@@ -22,6 +22,7 @@ every sample and connection stream to one pool of exact-solver processes.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -93,7 +94,12 @@ def neural_curvature(
     chain = neural_chain(graph, activation.device)
     order, stops = _sample_order(activation.size(1), labels, checkpoints)
     geometry = chain_geometry(chain)
-    run = _RunState.fresh(chain, alpha) if state is None else _RunState.load_or_fresh(Path(state), chain, alpha)
+    signature = _signature(chain, activation)
+    run = (
+        _RunState.fresh(chain, alpha, signature)
+        if state is None
+        else _RunState.load_or_fresh(Path(state), chain, alpha, signature)
+    )
     report(progress, run.done, len(order), "neural curvature")
     with ExactSolverPool(workers) as pool:
         for position in range(run.done, len(order)):
@@ -167,24 +173,24 @@ class _RunState:
     checkpoints: dict[int, dict[str, Tensor]]
 
     @classmethod
-    def fresh(cls, chain: NeuralChain, alpha: float) -> _RunState:
+    def fresh(cls, chain: NeuralChain, alpha: float, signature: list) -> _RunState:
         device = chain.links[0].length.device
         sizes = [link.num_edges for link in chain.links]
         minimum = [torch.full((n,), float("inf"), dtype=torch.float64, device=device) for n in sizes]
         total = [torch.zeros(n, dtype=torch.float64, device=device) for n in sizes]
-        return cls(alpha, _signature(chain), 0, minimum, total, 0.0, {})
+        return cls(alpha, signature, 0, minimum, total, 0.0, {})
 
     @classmethod
-    def load_or_fresh(cls, path: Path, chain: NeuralChain, alpha: float) -> _RunState:
+    def load_or_fresh(cls, path: Path, chain: NeuralChain, alpha: float, signature: list) -> _RunState:
         if not path.exists():
-            return cls.fresh(chain, alpha)
+            return cls.fresh(chain, alpha, signature)
         try:
             saved = torch.load(path, weights_only=True, map_location=chain.links[0].length.device)
         except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
             raise GraphcurvError(f"cannot resume from {path}: not a readable state file ({exc})") from exc
-        if saved.get("format") != STATE_FORMAT or saved["signature"] != _signature(chain) or saved["alpha"] != alpha:
+        if saved.get("format") != STATE_FORMAT or saved["signature"] != signature or saved["alpha"] != alpha:
             raise GraphcurvError(
-                f"{path} holds a run of another graph or alpha; delete it or choose another state file"
+                f"{path} holds a run of another graph, calibration set or alpha; delete it or choose another state file"
             )
         checkpoints = {int(k): v for k, v in saved["checkpoints"].items()}
         return cls(
@@ -214,6 +220,9 @@ class _RunState:
             torch.save(payload, tmp)
 
 
-def _signature(chain: NeuralChain) -> list[int]:
-    """Identifies a graph for resuming: layer sizes and edges per connection."""
-    return [*chain.sizes, *(link.num_edges for link in chain.links)]
+def _signature(chain: NeuralChain, activation: Tensor) -> list:
+    """Identifies a run for resuming: layer sizes, edges per connection, and a hash of
+    the calibration activations."""
+    sizes = [*chain.sizes, *(link.num_edges for link in chain.links)]
+    digest = hashlib.sha256(activation.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
+    return [*sizes, digest]

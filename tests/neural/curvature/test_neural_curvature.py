@@ -164,6 +164,13 @@ def test_bad_inputs_are_rejected(tmp_path):
     neural_curvature(export(_deep_network(0), torch.randn(2, 5)), state=other)
     with pytest.raises(GraphcurvError, match="another graph"):
         neural_curvature(graph, state=other)
+    # the same graph with other calibration inputs is another run too
+    calibrated = tmp_path / "calibrated.pt"
+    neural_curvature(graph, state=calibrated)
+    moved = graph.clone()
+    moved.activation = moved.activation.flip(0)
+    with pytest.raises(GraphcurvError, match="calibration set"):
+        neural_curvature(moved, state=calibrated)
 
 
 def test_residual_networks_are_refused_with_a_reason():
