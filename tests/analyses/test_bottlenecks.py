@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from neural_examples import hand_network
 from torch import nn
 
 from graphcurv.analyses.bottlenecks import bottleneck_report, curvature_distribution, neuron_at
@@ -13,14 +14,7 @@ from graphcurv.errors import GraphcurvError
 from graphcurv.neural import export, layers
 from graphcurv.neural.curvature import NeuralCurvature, neural_chain, neural_curvature
 
-
-def _hand_network() -> nn.Module:
-    """input (2) -> Linear -> ReLU (3) -> Linear (2 logits), no biases."""
-    model = nn.Sequential(nn.Linear(2, 3, bias=False), nn.ReLU(), nn.Linear(3, 2, bias=False))
-    with torch.no_grad():
-        model[0].weight.copy_(torch.tensor([[0.5, 0.25], [1.0, -0.75], [-0.25, 0.75]]))
-        model[2].weight.copy_(torch.tensor([[1.0, 0.5, 0.25], [-0.5, 2.0, 0.75]]))
-    return model
+_hand_network = hand_network
 
 
 def _result(graph, scores: list[dict[tuple[int, int], float]], means=None) -> NeuralCurvature:
