@@ -19,9 +19,21 @@ from torch_geometric.data import Data
 from graphcurv.errors import GraphcurvError
 
 
-def reference_curvature(data: Data, sample: int, alpha: float = 0.9, edges: list[int] | None = None) -> dict:
+def reference_curvature(
+    data: Data,
+    sample: int,
+    alpha: float = 0.9,
+    edges: list[int] | None = None,
+    distances: dict | None = None,
+    network: nx.DiGraph | None = None,
+) -> dict:
     """kappa_N of the materialised edges (all, or the positions ``edges`` into
-    ``data.edge_index``) for calibration sample ``sample``: ``{edge position: kappa}``."""
+    ``data.edge_index``) for calibration sample ``sample``: ``{edge position: kappa}``.
+
+    ``distances``: a dict to keep single-source shortest paths in across calls (they do
+    not depend on the sample); filled as sources are needed. ``network``: the graph from
+    :func:`reference_graph`, when already built.
+    """
     if data.get("edge_index") is None or data.edge_index.size(1) == 0:
         raise GraphcurvError("the reference needs materialised edges")
     ptr = list(data.layer_ptr)
@@ -29,11 +41,8 @@ def reference_curvature(data: Data, sample: int, alpha: float = 0.9, edges: list
     last = len(ptr) - 2
     a = data.activation[:, sample].double().numpy()
     src, dst = data.edge_index.numpy()
-    weight = data.weight.double().numpy()
-    G = nx.DiGraph()
-    for u, v, w in zip(src.tolist(), dst.tolist(), weight.tolist()):
-        G.add_edge(u, v, length=1.0 / max(abs(w), 1e-30))
-    cache: dict[int, dict] = {}
+    G = reference_graph(data) if network is None else network
+    cache: dict[int, dict] = {} if distances is None else distances
 
     def dist(u: int, v: int) -> float:
         if u not in cache:
@@ -62,3 +71,12 @@ def reference_curvature(data: Data, sample: int, alpha: float = 0.9, edges: list
         w1 = ot.emd2(np.array(mu), np.array(nu), cost)
         out[e] = (1.0 - w1 / G[i][j]["length"]) / (1.0 - alpha)
     return out
+
+
+def reference_graph(data: Data) -> nx.DiGraph:
+    """The materialised edges as a networkx DiGraph with ``length = 1 / |w|``."""
+    G = nx.DiGraph()
+    src, dst = data.edge_index.numpy()
+    for u, v, w in zip(src.tolist(), dst.tolist(), data.weight.double().tolist()):
+        G.add_edge(u, v, length=1.0 / max(abs(w), 1e-30))
+    return G
