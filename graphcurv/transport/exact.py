@@ -81,13 +81,21 @@ def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
     return out
 
 
-def _segment_max(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
-    """Largest value of each segment ``ptr[k]:ptr[k+1]`` (0 for empty segments)."""
+def _segment_reduce(ufunc: np.ufunc, values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """``ufunc`` over each segment ``ptr[k]:ptr[k+1]`` (0 for empty segments)."""
     out = np.zeros(ptr.size - 1)
     nonempty = ptr[1:] > ptr[:-1]
     if nonempty.any():  # runs between consecutive non-empty starts are exactly the segments
-        out[nonempty] = np.maximum.reduceat(values, ptr[:-1][nonempty])
+        out[nonempty] = ufunc.reduceat(values, ptr[:-1][nonempty])
     return out
+
+
+def _segment_max(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    return _segment_reduce(np.maximum, values, ptr)
+
+
+def _segment_sums(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    return _segment_reduce(np.add, values, ptr)
 
 
 def _point_mass_values(arrays: Arrays) -> np.ndarray:
@@ -131,14 +139,6 @@ def _check_certificates(arrays: Arrays, value, f, g, solved, tol: float) -> None
         raise GraphcurvError(
             f"optimality certificate failed (dual violation {violation[k]:.3g}, gap {gap[k]:.3g}, scale {scale[k]:.3g})"
         )
-
-
-def _segment_sums(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
-    out = np.zeros(ptr.size - 1)
-    nonempty = ptr[1:] > ptr[:-1]
-    if nonempty.any():  # runs between consecutive non-empty starts are exactly the segments
-        out[nonempty] = np.add.reduceat(values, ptr[:-1][nonempty])
-    return out
 
 
 def _balanced_targets(a: np.ndarray, b: np.ndarray, a_ptr: np.ndarray, b_ptr: np.ndarray) -> np.ndarray:

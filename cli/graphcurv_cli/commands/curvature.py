@@ -75,10 +75,15 @@ def curvature(
     rows = [(label(u), label(v), k) for u, v, k in summary.most_negative]
     ui.console.print(ui.table(f"{len(rows)} most negative edges", ["source", "target", "curvature"], rows))
     if output is not None:
-        from graphcurv.graphs import save_graph, write_edge_csv
+        write_edges(data, output)
 
-        if output.suffix == ".csv":
-            write_edge_csv(data, output, attributes=("edge_weight", "edge_curvature"))
-        else:
-            save_graph(data, output)
-        ui.console.print(f"wrote {output}")
+
+def write_edges(data, output: Path) -> None:
+    """Save a graph with per-edge lengths and curvature: a .csv table or a .pt ``Data``."""
+    from graphcurv.graphs import save_graph, write_edge_csv
+
+    if output.suffix == ".csv":
+        write_edge_csv(data, output, attributes=("edge_weight", "edge_curvature"))
+    else:
+        save_graph(data, output)
+    ui.console.print(f"wrote {output}")

@@ -10,6 +10,7 @@ import typer
 
 from graphcurv_cli import ui
 from graphcurv_cli.app import app, settings
+from graphcurv_cli.commands.curvature import write_edges
 from graphcurv_cli.commands.info import GRAPH_HELP
 
 
@@ -82,13 +83,7 @@ def flow(
     data.edge_weight, data.edge_curvature = result.edge_weight.cpu(), result.edge_curvature.cpu()
     ui.console.print(ui.table(_title(data, graph, seconds, device), ["statistic", "value"], _rows(result)))
     if output is not None:
-        from graphcurv.graphs import save_graph, write_edge_csv
-
-        if output.suffix == ".csv":
-            write_edge_csv(data, output, attributes=("edge_weight", "edge_curvature"))
-        else:
-            save_graph(data, output)
-        ui.console.print(f"wrote {output}")
+        write_edges(data, output)
 
 
 def _title(data, graph: str, seconds: float, device) -> str:
