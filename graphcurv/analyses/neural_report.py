@@ -34,6 +34,7 @@ from torch_geometric.data import Data
 from graphcurv.analyses.neural_plots import parameter_weights, plot_curvature_histograms, plot_curvature_vs_weight
 from graphcurv.atomic import atomic_path
 from graphcurv.errors import GraphcurvError
+from graphcurv.files import load_tagged
 
 __all__ = [
     "REPORT_FILES",
@@ -75,15 +76,7 @@ def save_scores(path: str | os.PathLike[str], result, *, metadata: dict | None =
 
 def load_scores(path: str | os.PathLike[str]) -> dict:
     """Read a scores file written by :func:`save_scores` (``weights_only``: no code runs)."""
-    try:
-        payload = torch.load(path, weights_only=True, map_location="cpu")
-    except FileNotFoundError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
-        raise GraphcurvError(f"{path} is not a readable scores file ({exc})") from exc
-    if not isinstance(payload, dict) or payload.get("format") != SCORES_FORMAT:
-        raise GraphcurvError(f"{path} is not a graphcurv curvature scores file (written by `graphcurv analyze`)")
-    return payload
+    return load_tagged(path, SCORES_FORMAT, "curvature scores", "written by `graphcurv analyze MODEL -o report/`")
 
 
 def write_scores_csv(path: str | os.PathLike[str], graph: Data, result) -> Path:

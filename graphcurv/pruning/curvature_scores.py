@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
+from graphcurv.analyses.neural_report import SCORES_FORMAT, load_scores
 from graphcurv.datasets.image_dataset import ImageDataset
 from graphcurv.errors import GraphcurvError
 from graphcurv.progress import ProgressCallback
 
 __all__ = ["SCORES_FORMAT", "check_curvature_scores", "compute_curvature_scores", "load_curvature_scores"]
 
-SCORES_FORMAT = "graphcurv-curvature-scores"
 
 
 def load_curvature_scores(path: str | os.PathLike[str], *, per_class: int | None = None) -> dict[str, Tensor]:
@@ -39,15 +38,7 @@ def load_curvature_scores(path: str | os.PathLike[str], *, per_class: int | None
         per_class: take the scores after this many calibration inputs per class (one of the
             file's checkpoints) instead of the final ones; ``None`` = the final scores.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise GraphcurvError(f"{path}: no such scores file (write one with `graphcurv analyze MODEL -o report/`)")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
-        raise GraphcurvError(f"{path} is not a readable scores file: {' '.join(str(exc).split())[:200]}") from exc
-    if not isinstance(payload, dict) or payload.get("format") != SCORES_FORMAT:
-        raise GraphcurvError(f"{path} is not a graphcurv curvature scores file (written by `graphcurv analyze`)")
+    payload = load_scores(path)
     if per_class is None:
         return dict(payload["param_scores"])
     checkpoints = {int(k): v for k, v in payload.get("checkpoints", {}).items()}

@@ -8,7 +8,6 @@ of a layer's weights matter better than their size does.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,9 +16,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from graphcurv.atomic import atomic_path
 from graphcurv.datasets.image_dataset import ImageDataset
 from graphcurv.errors import GraphcurvError
+from graphcurv.files import write_csv
 from graphcurv.progress import ProgressCallback, report
 from graphcurv.pruning.masks import prune_masks, pruned_copy
 from graphcurv.pruning.scores import (
@@ -116,10 +115,5 @@ def per_layer_sweep(
 
 def write_per_layer_csv(path: str | os.PathLike[str], result: PerLayerResult) -> Path:
     """``layer, method, ratio, accuracy, dense_accuracy`` per point, atomically."""
-    path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["layer", "method", "ratio", "accuracy", "dense_accuracy"])
-        for p in result.points:
-            writer.writerow([p.layer, p.method, repr(p.ratio), repr(p.accuracy), repr(result.dense_accuracy)])
-    return path
+    rows = ([p.layer, p.method, repr(p.ratio), repr(p.accuracy), repr(result.dense_accuracy)] for p in result.points)
+    return write_csv(path, ["layer", "method", "ratio", "accuracy", "dense_accuracy"], rows)

@@ -13,7 +13,6 @@ accuracy is within ``tolerance`` (1 point = 0.01) of the dense model's, i.e.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,9 +21,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from graphcurv.atomic import atomic_path
 from graphcurv.datasets.image_dataset import ImageDataset
 from graphcurv.errors import GraphcurvError
+from graphcurv.files import write_csv
 from graphcurv.progress import ProgressCallback, report
 from graphcurv.pruning.finetune import finetune_pruned
 from graphcurv.pruning.masks import check_ratio, mask_summary, prune_masks, pruned_copy
@@ -163,13 +162,10 @@ def pruning_sweep(
 
 def write_sweep_csv(path: str | os.PathLike[str], result: SweepResult) -> Path:
     """``method, ratio, removed, accuracy, finetuned_accuracy, dense_accuracy`` per point, atomically."""
-    path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["method", "ratio", "removed", "accuracy", "finetuned_accuracy", "dense_accuracy"])
-        for p in result.points:
-            tuned = "" if p.finetuned_accuracy is None else repr(p.finetuned_accuracy)
-            writer.writerow(
-                [p.method, repr(p.ratio), repr(p.removed), repr(p.accuracy), tuned, repr(result.dense_accuracy)]
-            )
-    return path
+    header = ["method", "ratio", "removed", "accuracy", "finetuned_accuracy", "dense_accuracy"]
+    rows = (
+        [p.method, repr(p.ratio), repr(p.removed), repr(p.accuracy),
+         "" if p.finetuned_accuracy is None else repr(p.finetuned_accuracy), repr(result.dense_accuracy)]
+        for p in result.points
+    )  # fmt: skip
+    return write_csv(path, header, rows)

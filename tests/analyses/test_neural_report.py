@@ -46,7 +46,7 @@ def test_scores_file_round_trip(analysed, tmp_path):
     with pytest.raises(GraphcurvError, match="not a graphcurv curvature scores file"):
         load_scores(tmp_path / "other.pt")
     (tmp_path / "junk.pt").write_text("not a torch file")
-    with pytest.raises(GraphcurvError, match="not a readable scores file"):
+    with pytest.raises(GraphcurvError, match="not a readable curvature scores file"):
         load_scores(tmp_path / "junk.pt")
 
 

@@ -85,9 +85,9 @@ def test_scores_file_of_graphcurv_analyze(tmp_path):
     with pytest.raises(GraphcurvError, match="not a graphcurv curvature scores file"):
         load_curvature_scores(tmp_path / "other.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a torch file")
-    with pytest.raises(GraphcurvError, match="not a readable scores file"):
+    with pytest.raises(GraphcurvError, match="not a readable curvature scores file"):
         load_curvature_scores(tmp_path / "junk.pt")
-    with pytest.raises(GraphcurvError, match="no such scores file"):
+    with pytest.raises(GraphcurvError, match="no such curvature scores file"):
         load_curvature_scores(tmp_path / "missing.pt")
 
 
