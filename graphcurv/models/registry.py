@@ -34,6 +34,17 @@ def _vgg9_lite(in_channels: int, image_size: int, num_classes: int, activation: 
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {"mlp": _mlp, "lenet": _lenet, "vgg9-lite": _vgg9_lite}
 MODEL_NAMES = tuple(_BUILDERS)
+
+
+def _randwire(in_channels: int, image_size: int, num_classes: int, activation: str, **options):
+    from graphcurv.riccinets.network import randwire_from_config  # lazy: the zoo does not import PyG
+
+    settings = {"in_channels": in_channels, "image_size": image_size, "num_classes": num_classes}
+    return randwire_from_config({**settings, "activation": activation, **options})
+
+
+# Loadable from checkpoints, but not a zoo name (MODEL_NAMES): it needs its stage graphs in ``config``.
+_BUILDERS["randwire"] = _randwire
 _ALIASES = {"vgg9lite": "vgg9-lite", "vgg9": "vgg9-lite"}
 
 

@@ -6,6 +6,9 @@ inputs may have none left, and one that had outputs may have none. Two policies:
 
 * ``"repair"``: no node is removed. Such nodes are fed from the stage input, or feed
   the stage output, by the rule above (every node stays on a path input -> output).
+* ``"isolated"`` (default): nodes left with no edge at all are removed (they would
+  only be a parallel branch from the stage input to its output, which is what the
+  public code meant to drop); the others are repaired as above.
 * ``"remove"``: such nodes are removed with all their edges, repeatedly (a removal can
   strand the next node), so at the end a node without predecessors was an input node
   of the original graph and one without successors an output node. If nothing is
@@ -35,7 +38,7 @@ from torch_geometric.utils import degree
 from graphcurv.errors import GraphcurvError
 from graphcurv.riccinets.wiring import check_dag
 
-DANGLING = ("remove", "repair")
+DANGLING = ("isolated", "remove", "repair")
 
 
 class PrunedGraph(NamedTuple):
@@ -46,7 +49,7 @@ class PrunedGraph(NamedTuple):
     node_map: Tensor
 
 
-def remove_edges(graph: Data, keep: Tensor, dangling: str = "remove") -> PrunedGraph:
+def remove_edges(graph: Data, keep: Tensor, dangling: str = "isolated") -> PrunedGraph:
     """Keep the edges where ``keep`` is True; handle dangling nodes by ``dangling`` (module docstring)."""
     check_dag(graph)
     if dangling not in DANGLING:
@@ -57,6 +60,9 @@ def remove_edges(graph: Data, keep: Tensor, dangling: str = "remove") -> PrunedG
     if keep.shape != src.shape:
         raise GraphcurvError(f"keep must have one entry per edge ({src.numel()}), got {tuple(keep.shape)}")
     alive = torch.ones(n, dtype=torch.bool, device=src.device)
+    if dangling == "isolated":
+        had_edge = (degree(src, n) + degree(dst, n)) > 0
+        alive = ~had_edge | ((degree(src[keep], n) + degree(dst[keep], n)) > 0)
     if dangling == "remove":
         had_input = degree(dst, n) > 0
         had_output = degree(src, n) > 0
@@ -68,8 +74,8 @@ def remove_edges(graph: Data, keep: Tensor, dangling: str = "remove") -> PrunedG
             if not bool(gone.any()):
                 break
             alive &= ~gone
-        if not bool(alive.any()):
-            raise GraphcurvError("pruning left no path from the stage input to the stage output (every node removed)")
+    if not bool(alive.any()):
+        raise GraphcurvError("pruning left no path from the stage input to the stage output (every node removed)")
     node_map = torch.full((n,), -1, dtype=torch.long, device=src.device)
     node_map[alive] = torch.arange(int(alive.sum()), device=src.device)
     kept = keep.nonzero().flatten()

@@ -56,7 +56,7 @@ def ricci_prune(
     delta: float = 0.5,
     iterations: int = 50,
     tol: float = 1e-4,
-    dangling: str = "remove",
+    dangling: str = "isolated",
     workers: int | None = 1,
     progress: ProgressCallback | None = None,
 ) -> RicciPruneResult:

@@ -36,6 +36,7 @@ from torch_geometric.data import Data
 
 from graphcurv.atomic import atomic_path
 from graphcurv.errors import GraphcurvError
+from graphcurv.files import load_tagged
 
 GENERATORS = ("ws", "er", "ba")
 GRAPHS_FORMAT = "graphcurv-randwire-graphs"
@@ -136,14 +137,7 @@ def save_graphs(path: str | os.PathLike[str], graphs: list[Data]) -> Path:
 def load_graphs(path: str | os.PathLike[str]) -> list[Data]:
     """Read stage graphs written by :func:`save_graphs` (checked to be DAGs)."""
     source = Path(path)
-    if not source.is_file():
-        raise GraphcurvError(f"no such file: {source}")
-    try:
-        payload = torch.load(source, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
-        raise GraphcurvError(f"{source} is not a graphcurv stage-graphs file ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(payload, dict) or payload.get("format") != GRAPHS_FORMAT:
-        raise GraphcurvError(f"{source} is not a graphcurv stage-graphs file (format {GRAPHS_FORMAT!r})")
+    payload = load_tagged(source, GRAPHS_FORMAT, "stage-graphs", "written by `graphcurv riccinets prune`")
     graphs = [_from_plain(entry) for entry in payload["graphs"]]
     for i, graph in enumerate(graphs):
         check_dag(graph, f"{source}: stage {i + 1}")

@@ -31,9 +31,13 @@ def test_hand_example_removes_the_starved_chain():
     repaired = remove_edges(g, torch.tensor([False, True, True, True, True]), dangling="repair")
     assert repaired.graph.num_nodes == 5 and repaired.kept_edges.tolist() == [1, 2, 3, 4]
     assert stage_roles(repaired.graph)[0].nonzero().flatten().tolist() == [0, 1]  # node 1 now reads the input
+    # cutting 0 -> 1 and 1 -> 2 isolates node 1 only: it goes, node 2 reads the stage input
+    isolated = remove_edges(g, torch.tensor([False, True, False, True, True]), dangling="isolated")
+    assert isolated.node_map.tolist() == [0, -1, 1, 2, 3]
+    assert isolated.graph.edge_index.tolist() == [[0, 1, 2], [2, 3, 3]]
 
 
-@pytest.mark.parametrize("dangling", ["remove", "repair"])
+@pytest.mark.parametrize("dangling", ["isolated", "remove", "repair"])
 def test_random_pruning_keeps_every_node_on_a_path_and_directions(dangling):
     generator = torch.Generator().manual_seed(0)
     checked = 0
@@ -57,7 +61,11 @@ def test_random_pruning_keeps_every_node_on_a_path_and_directions(dangling):
             survivors = (out.node_map >= 0).nonzero().flatten()
             assert bool(had_in[survivors][new_in].all()) and bool(had_out[survivors][new_out].all())
         else:
-            assert out.graph.num_nodes == 20 and out.kept_edges.tolist() == keep.nonzero().flatten().tolist()
+            assert out.kept_edges.tolist() == keep.nonzero().flatten().tolist()
+            touched = torch.zeros(20, dtype=torch.bool)
+            touched[g.edge_index[:, keep].flatten()] = True
+            expected = touched if dangling == "isolated" else torch.ones(20, dtype=torch.bool)
+            assert torch.equal(out.node_map >= 0, expected)
     assert checked >= 10
 
 

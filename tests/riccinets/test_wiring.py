@@ -56,7 +56,7 @@ def test_bad_inputs_are_refused(tmp_path):
     with pytest.raises(GraphcurvError, match="duplicate"):
         check_dag(Data(edge_index=torch.tensor([[0, 0], [1, 1]]), num_nodes=2))
     (tmp_path / "x.pt").write_text("not a graph")
-    with pytest.raises(GraphcurvError, match="not a graphcurv stage-graphs file"):
+    with pytest.raises(GraphcurvError, match="not a readable stage-graphs file"):
         load_graphs(tmp_path / "x.pt")
-    with pytest.raises(GraphcurvError, match="no such file"):
+    with pytest.raises(GraphcurvError, match="no such stage-graphs file"):
         load_graphs(tmp_path / "missing.pt")
