@@ -88,7 +88,7 @@ def magnitude_prune(
         keep_share: share of all edges to keep, in [0, 1] (rounded to the nearest count).
         keep_edges: number of edges to keep (instead of ``keep_share``), ranked across stages; or one
             number per stage, each stage ranked on its own (RicciNets' per-stage counts, matched).
-        dangling: ``"remove"`` or ``"repair"``, passed to :func:`~graphcurv.riccinets.graph_ops.remove_edges`.
+        dangling: ``"isolated"``, ``"remove"`` or ``"repair"``, passed to :func:`~graphcurv.riccinets.graph_ops.remove_edges`.
 
     Returns:
         The pruned :class:`RandWire` (same settings, device, dtype and train/eval mode, trained weights copied by

@@ -12,15 +12,6 @@ CONFIG = {"in_channels": 1, "image_size": 8, "num_classes": 10, "hidden": [16]}
 TOTAL = 64 * 16 + 16 * 10  # prunable weights
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One intra-op thread: tiny models train ~20x faster than with threads fighting over shared cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def digits_checkpoint(tmp_path_factory):
     """A 64-16-10 MLP trained on digits, saved as a graphcurv checkpoint that records its dataset."""

@@ -13,15 +13,6 @@ CONFIG = {"in_channels": 1, "image_size": 8, "num_classes": 10, "hidden": [16]}
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One intra-op thread: tiny models train ~20x faster than with threads fighting over shared cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def digits_checkpoint(tmp_path_factory):
     torch.manual_seed(1)

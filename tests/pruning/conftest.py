@@ -11,15 +11,6 @@ from graphcurv.models import build_model, train_model
 DIGITS_CONFIG = {"in_channels": 1, "image_size": 8, "num_classes": 10, "hidden": [16]}
 
 
-@pytest.fixture(scope="package", autouse=True)
-def one_thread():
-    """One intra-op thread: these tiny models train ~20x faster than with threads fighting over 2 shared cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="package")
 def digits_mlp():
     """A 64-16-10 MLP trained for a few epochs on digits (about 90 % test accuracy), in eval mode."""

@@ -7,7 +7,6 @@ import math
 import time
 
 import pytest
-import torch
 
 from graphcurv.errors import GraphcurvError
 from graphcurv.riccinets.controller import Controller, HyperGrid
@@ -21,14 +20,6 @@ def linear_candidate(hparams: dict[str, float]) -> Candidate:
     alpha = hparams["alpha"]
     flops = 100.0 + 100.0 * alpha
     return Candidate(dict(hparams), 0.9 - 0.2 * alpha, flops, flops / 200.0, 0.5, 0.4, 1.5 + alpha)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_controller_learns_a_smooth_synthetic_bandit():
