@@ -61,7 +61,9 @@ def curvature_scores(model, name: str, per_class: int, args, console: Console) -
     inputs, labels = calibration_set(model, load_dataset(args.dataset, split="val"), per_class, seed=0)
     graph = export(model, inputs)
     checkpoints = sorted({k for k in CHECKPOINTS if k <= per_class} | {per_class})
-    result = neural_curvature(graph, args.alpha, labels=labels, checkpoints=checkpoints, workers=args.workers)
+    state = path.with_suffix(".state.pt")  # resumable: an interrupted run continues where it stopped
+    result = neural_curvature(graph, args.alpha, labels=labels, checkpoints=checkpoints, workers=args.workers,
+                              state=state)  # fmt: skip
     payload = {
         "format": "graphcurv-curvature-scores",
         "alpha": args.alpha,
@@ -102,6 +104,7 @@ def run_model(name: str, args, console: Console) -> dict:
     write_sweep_csv(folder / "sweep.csv", result)
     plot_sweep(folder / "sweep.png", result, title=f"{name}: one-shot pruning, Fashion-MNIST test set")
     summary = {"dense_accuracy": result.dense_accuracy, "sweep_seconds": time.perf_counter() - started,
+               "per_class": args.per_class,
                "headline": {m: result.headline(m) for m in result.methods},
                "accuracy": {m: {f"{p.ratio:g}": p.accuracy for p in result.curve(m)} for m in result.methods}}  # fmt: skip
     calibration = None
