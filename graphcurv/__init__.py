@@ -33,6 +33,8 @@ _LAZY = {
     "train_model": "graphcurv.models",
     "export": "graphcurv.neural",
     "neural_curvature": "graphcurv.neural.curvature",
+    "stage_graphs": "graphcurv.riccinets.wiring",
+    "ricci_prune": "graphcurv.riccinets.prune",
     **{
         name: "graphcurv.graphs"
         for name in (

@@ -44,3 +44,10 @@ def test_bad_inputs():
     graph.edge_index = graph.edge_index[:, :0]
     with pytest.raises(GraphcurvError, match="no edge"):
         ricci_prune(graph)
+
+
+def test_top_level_names():
+    import graphcurv
+    from graphcurv.riccinets.wiring import stage_graphs
+
+    assert graphcurv.ricci_prune is ricci_prune and graphcurv.stage_graphs is stage_graphs
