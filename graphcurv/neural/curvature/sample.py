@@ -67,9 +67,15 @@ def sample_curvature(
     threshold: float = 1e-15,
     tol: float = 1e-9,
     max_entries: int = 1 << 18,
+    edges: list[Tensor | None] | None = None,
 ) -> tuple[list[Tensor], list[Tensor], float]:
     """Per connection: the curvature of every edge and which edges hit the dead-neuron
-    rule; and the largest truncation error bound left, for one sample's activations."""
+    rule; and the largest truncation error bound left, for one sample's activations.
+
+    ``edges`` (one entry per connection: local edge indices, or ``None`` for all)
+    restricts the work to those edges; the others get NaN. Used to time a sample of a
+    model too large to run whole (``benchmarks/neural_curvature_scale.py``).
+    """
     chain = geometry.chain
     layer_activation = [activation[s : s + n].double() for s, n in zip(chain.starts, chain.sizes)]
     last = chain.num_layers - 1
@@ -81,14 +87,16 @@ def sample_curvature(
             dead |= layer_activation[k][link.src] == 0
         if k + 1 < last:
             dead |= layer_activation[k + 1][link.dst] == 0
-        live = torch.nonzero(~dead).flatten()
+        chosen = _chosen(edges, k, link.num_edges, activation.device)
+        live = torch.nonzero(~dead & chosen).flatten()
         if k == 0 or k == last - 1:  # a point mass on one side: closed form, no truncation
             src, dst = _sides(geometry, layer_activation, k, alpha, 0.0)
-            jobs.append((k, src, dst, dead, live, _point_mass_w1(geometry, k, live, src, dst)))
+            waits = _point_mass_w1(geometry, k, live, src, dst)
         else:
-            jobs.append((k, src, dst, dead, live, _submit_edges(geometry, k, live, src, dst, submit, max_entries)))
+            waits = _submit_edges(geometry, k, live, src, dst, submit, max_entries)
+        jobs.append((k, src, dst, dead, live, waits, chosen))
     kappa_out, dead_out, worst = [], [], 0.0
-    for k, src, dst, dead, live, waits in jobs:  # collect in order while later links were solving
+    for k, src, dst, dead, live, waits, chosen in jobs:  # collect in order while later links were solving
         link = chain.links[k]
         w1 = waits if isinstance(waits, Tensor) else _collect(waits, activation.device)
         i, j, length = link.src[live], link.dst[live], link.length[live]
@@ -101,10 +109,20 @@ def sample_curvature(
             bound[redo] = 0.0
         worst = max(worst, float(bound.max()) if bound.numel() else 0.0)
         kappa = torch.ones(link.num_edges, dtype=torch.float64, device=activation.device)
+        kappa[~chosen] = torch.nan
         kappa[live] = (1.0 - w1 / length) / (1.0 - alpha)
         kappa_out.append(kappa)
-        dead_out.append(dead)
+        dead_out.append(dead & chosen)
     return kappa_out, dead_out, worst
+
+
+def _chosen(edges: list[Tensor | None] | None, k: int, count: int, device: torch.device) -> Tensor:
+    """Mask of the edges of connection k to compute (all unless ``edges[k]`` names some)."""
+    if edges is None or edges[k] is None:
+        return torch.ones(count, dtype=torch.bool, device=device)
+    mask = torch.zeros(count, dtype=torch.bool, device=device)
+    mask[torch.as_tensor(edges[k], dtype=torch.long, device=device)] = True
+    return mask
 
 
 def _sides(geometry: ChainGeometry, layer_activation, k: int, alpha: float, threshold: float):

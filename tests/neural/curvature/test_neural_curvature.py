@@ -92,6 +92,32 @@ def test_every_sample_agrees_with_the_per_edge_reference(make, shape):
     assert worst < 1e-9
 
 
+def test_an_edge_subset_gives_the_full_values_on_those_edges_and_nan_elsewhere():
+    from graphcurv.neural.curvature.sample import chain_geometry, sample_curvature
+    from graphcurv.transport.exact import ExactSolverPool
+
+    torch.manual_seed(6)
+    graph = export(_conv_network(7), torch.randn(1, 1, 9, 9))
+    geometry = chain_geometry(neural_chain(graph))
+    activation = graph.activation[:, 0]
+    generator = torch.Generator().manual_seed(0)
+    subset = [
+        torch.randperm(link.num_edges, generator=generator)[: link.num_edges // 3] for link in geometry.chain.links
+    ]
+    subset[1] = None  # None: every edge of that connection
+    with ExactSolverPool(1) as pool:
+        full, full_dead, _ = sample_curvature(geometry, activation, 0.9, pool.submit)
+        part, part_dead, _ = sample_curvature(geometry, activation, 0.9, pool.submit, edges=subset)
+    for k, chosen in enumerate(subset):
+        if chosen is None:
+            assert torch.equal(part[k], full[k]) and torch.equal(part_dead[k], full_dead[k])
+            continue
+        mask = torch.zeros_like(full_dead[k])
+        mask[chosen] = True
+        assert torch.equal(part[k][mask], full[k][mask]) and bool(part[k][~mask].isnan().all())
+        assert torch.equal(part_dead[k], full_dead[k] & mask)
+
+
 def test_scores_are_minima_over_samples_and_positions():
     torch.manual_seed(2)
     graph = export(_conv_network(3), torch.randn(3, 1, 9, 9))
