@@ -74,6 +74,35 @@ def _register_commands() -> None:
 
     for module in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
         importlib.import_module(f"graphcurv_cli.commands.{module}")
+    _reflow_help(app)
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    """Let every command's docstring paragraphs wrap to the terminal.
+
+    typer's rich mode keeps the single line breaks of a docstring's later paragraphs,
+    which renders source-wrapped prose ragged in a narrow terminal; a paragraph that
+    starts with ``\\b`` keeps its lines (as in click).
+    """
+    for info in typer_app.registered_commands:
+        text = info.help or (info.callback.__doc__ if info.callback else None)
+        if text:
+            info.help = reflow(text)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _reflow_help(group.typer_instance)
+
+
+def reflow(text: str) -> str:
+    """Join the lines of every paragraph of a docstring (paragraphs starting with ``\\b`` are kept).
+
+    >>> reflow("First line\\n    goes on.\\n\\n    Second\\n    paragraph.")
+    'First line goes on.\\n\\nSecond paragraph.'
+    """
+    import inspect
+
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(p if p.startswith("\b") else " ".join(p.split("\n")) for p in paragraphs)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,3 +40,18 @@ def test_device_option(capsys):
 
 def test_unknown_command_is_a_usage_error(capsys):
     assert main(["frobnicate"]) == 2
+
+
+def test_help_paragraphs_wrap_to_the_terminal(capsys, monkeypatch):
+    # the docstring of `riccinets search` breaks this sentence after "--train-size" in the source
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["riccinets", "search", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split("│"))
+    assert "trains the network from scratch (--epochs on the first --train-size train images) and scores" in out
+
+
+def test_reflow_joins_paragraph_lines_and_keeps_marked_ones():
+    from graphcurv_cli.app import reflow
+
+    text = "Summary\n    line.\n\n    A paragraph\n    over lines.\n\n    \b\n    kept\n    lines"
+    assert reflow(text) == "Summary line.\n\nA paragraph over lines.\n\n\b\nkept\nlines"
