@@ -82,6 +82,25 @@ def test_stage_output_is_the_mean_of_the_nodes_without_successor():
         torch.testing.assert_close(stage(x), expected)
 
 
+def test_a_ricci_pruned_network_has_one_used_aggregation_weight_per_remaining_edge():
+    from graphcurv.riccinets.prune import ricci_prune
+
+    graphs = [ricci_prune(g, alpha=0.5, beta=0.5, gamma=0.0, delta=0.5, iterations=5).pruned.graph
+              for g in stage_graphs(3, 12, "ws", k=4, p=0.75, seed=3)]  # fmt: skip
+    model = small(graphs, in_channels=1, channels=8).double().train()
+    weights = edge_weights(model)
+    assert [w.numel() for w in weights] == [g.edge_index.size(1) for g in graphs]
+    assert 0 < sum(w.numel() for w in weights) < 3 * 24  # pruned: WS(12, 4) has 24 edges per stage
+    named = [name for name, _ in model.named_parameters() if "aggregation" in name]
+    assert len(named) == len(graphs)  # one vector per stage, nothing else aggregates
+    # every remaining edge's weight reaches the output (training-mode BatchNorm centres each node's
+    # output, so no node's ReLU is off on a whole batch)
+    torch.manual_seed(1)
+    (model(torch.randn(4, 1, 28, 28, dtype=torch.float64)) * torch.randn(4, 5, dtype=torch.float64)).sum().backward()
+    for w in weights:
+        assert bool((w.grad.abs() > 1e-12).all())
+
+
 def test_graphs_are_kept_on_the_model_and_in_the_config():
     graphs = stage_graphs(3, 6, "ws", k=2, p=0.5, seed=4)
     model = small(graphs)
