@@ -56,16 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ratios", default="0.01,0.1")
     parser.add_argument("--images", type=int, default=5000, help="training images for the new statistics")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random scores")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = load_model(args.checkpoint)
     test = load_dataset(args.dataset, split="test")
-    train = load_dataset(args.dataset, split="train")
+    train = load_dataset(args.dataset, split="train")  # the new statistics
+    val = load_dataset(args.dataset, split="val")  # SNIP's examples, as in graphcurv sweep
     print(f"{args.checkpoint}: dense test accuracy {evaluate(model, test):.4f}")
     print("| method | ratio | one-shot | BatchNorm recalibrated |")
     print("| --- | --- | --- | --- |")
-    val = load_dataset(args.dataset, split="val")
     for method in args.methods.split(","):
         for ratio in (float(r) for r in args.ratios.split(",")):
             scores = score(model, method=method, data=val, ratio=ratio, seed=args.seed)  # SynFlow's depend on it
