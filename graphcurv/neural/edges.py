@@ -19,6 +19,9 @@ Edges per connection kind (``w`` the weight):
   the window (PyTorch's divisor), so the output is the weighted sum;
 * ``max_pool`` / ``adaptive_max_pool``: weight 1 from every cell of the window; the
   output is the *maximum* over the incoming edges of weight x input;
+* ``skip`` through an index map (slicing, zero padding; its window holds the map,
+  :mod:`graphcurv.neural.index_ops`): weight 1 from each source node the map keeps
+  to its target node, none into padding;
 * ``skip`` (a residual addition): weight 1 from node ``n`` of the source to node
   ``n`` of the target.
 

@@ -16,7 +16,7 @@ from torch import Tensor
 
 from graphcurv.errors import GraphcurvError
 from graphcurv.neural.layout import Connection, Layer
-from graphcurv.neural.windows import adaptive_table, avg_pool_divisor, window_table
+from graphcurv.neural.windows import adaptive_table, avg_pool_divisor, index_pairs, map_size, window_table
 
 __all__ = ["POOL_KINDS", "count", "generate", "row_cost", "rows"]
 
@@ -37,12 +37,19 @@ def _table(connection: Connection, source: Layer, target: Layer):
     return window_table(in_shape[1:], target.spatial, kernel, window["stride"], window["padding"], dilation)
 
 
+def _index_map(connection: Connection) -> bool:
+    """A skip through slicing / padding (:mod:`graphcurv.neural.index_ops`), not the identity."""
+    return connection.kind == "skip" and bool(connection.window)
+
+
 def rows(connection: Connection, source: Layer, target: Layer, by: str = "target") -> int:
     """How many rows the ``by`` side of the connection has."""
     if by == "source" and connection.kind == "linear":
         return int(connection.weight.shape[1])
     if by == "source" and connection.kind == "conv":
         return _in_shape(connection, source)[0]
+    if by == "source" and _index_map(connection):
+        return source.shape[0] if source.shape else 1
     return target.shape[0] if target.shape else 1
 
 
@@ -52,7 +59,8 @@ def row_cost(connection: Connection, source: Layer, target: Layer, by: str = "ta
     if kind == "linear":
         return int(connection.weight.shape[1 if by == "target" else 0])
     if kind == "skip":
-        return max(target.num_nodes // rows(connection, source, target), 1)
+        side = source if by == "source" and _index_map(connection) else target
+        return max(side.num_nodes // rows(connection, source, target, by), 1)
     table = int(_table(connection, source, target)[0].numel())
     if kind != "conv":
         return table
@@ -71,6 +79,8 @@ def generate(connection: Connection, source: Layer, target: Layer, start: int, s
         return _conv(connection, source, target, start, stop, by)
     if kind in POOL_KINDS:
         return _pool(connection, source, target, start, stop)
+    if _index_map(connection):
+        return _indexed(connection, source, target, start, stop, by)
     if kind == "skip":
         row = target.num_nodes // rows(connection, source, target)
         local = torch.arange(start * row, stop * row)
@@ -133,11 +143,23 @@ def _pool(connection: Connection, source: Layer, target: Layer, start: int, stop
     return src, dst, weight, torch.full_like(src, -1)
 
 
+def _indexed(connection: Connection, source: Layer, target: Layer, start: int, stop: int, by: str) -> Edges:
+    """Weight-1 edges of an index map whose ``by``-side node lies in rows ``start .. stop - 1``."""
+    dst, src = index_pairs(connection.window)
+    side, local = (source, src) if by == "source" else (target, dst)
+    row = side.num_nodes // rows(connection, source, target, by)
+    keep = (local >= start * row) & (local < stop * row)
+    src, dst = src[keep], dst[keep]
+    return src + source.start, dst + target.start, torch.ones(src.numel()), torch.full_like(src, -1)
+
+
 def count(connection: Connection, source: Layer, target: Layer) -> int:
     """Number of edges of ``connection`` without generating them."""
     kind = connection.kind
     if kind == "linear":
         return int(torch.count_nonzero(connection.weight))
+    if _index_map(connection):
+        return map_size(connection.window)
     if kind == "skip":
         return target.num_nodes
     out_pos, _, k = _table(connection, source, target)

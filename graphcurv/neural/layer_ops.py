@@ -134,10 +134,19 @@ def pooling(tracer: Tracer, node: Node):
 def spatial_mean(tracer: Tracer, node: Node) -> Pending:
     """``x.mean(dim=spatial dims)``: global average pooling."""
     args = tracer.arguments(node)
+    if not args.get("dim"):  # aten.mean.default, or dim=None / []: every dimension, the batch too
+        raise tracer.fail(
+            "a mean over every dimension (the batch included) has no place in the neural graph; a mean is "
+            "supported only over the spatial dimensions of conv features (global average pooling, "
+            "x.mean(dim=(2, 3)))"
+        )
     x = tracer.layer(args["input"])
     dims = sorted(int(d) % (len(x.shape) + 1) for d in _expand(args["dim"], 1))
     if len(x.shape) < 2 or dims != list(range(2, len(x.shape) + 1)):
-        raise tracer.fail("a mean is supported only over all spatial dimensions (global average pooling)")
+        raise tracer.fail(
+            f"a mean over dimensions {dims} of per-sample shape {x.shape}; a mean is supported only over all "
+            "spatial dimensions (global average pooling, x.mean(dim=(2, 3)))"
+        )
     out = tracer.sample_shape(node)
     node_shape = (x.shape[0],) + (1,) * (len(x.shape) - 1)
     term = Term("adaptive_avg_pool", x.layer, window={"in_shape": list(x.shape)})

@@ -5,7 +5,9 @@ on its name (tables in :mod:`graphcurv.neural.layer_ops` and
 :mod:`graphcurv.neural.value_ops`), never on the model's class. What each traced
 tensor stands for is described in :mod:`graphcurv.neural.symbolic`. An
 operation that is not in the tables raises a :class:`GraphcurvError` naming the
-operation and the module (layer) it comes from.
+operation and the module (layer) it comes from, and what is supported; layers
+that cannot be neurons and weights (attention, recurrent cells, embeddings) are
+refused by name before any of their operations is read.
 """
 
 from __future__ import annotations
@@ -22,9 +24,20 @@ from torch.fx.operator_schemas import normalize_function
 from graphcurv.errors import GraphcurvError
 from graphcurv.neural.symbolic import GraphBuilder, LayerValue, Normalised, Opaque, PaddedValue, ParamValue, Pending
 
-__all__ = ["Tracer", "build_structure", "op_name"]
+__all__ = ["SUPPORTED", "UNSUPPORTED_LAYERS", "Tracer", "build_structure", "op_name", "unsupported_layer"]
 
 _IGNORED = ("_assert", "sym_", "_check")
+SUPPORTED = (
+    "the neural graph supports Linear, Conv1d/2d/3d, elementwise activations, Flatten/reshape, BatchNorm, "
+    "LayerNorm, InstanceNorm, GroupNorm, Dropout, Avg/MaxPool (also adaptive), a mean over the spatial "
+    "dimensions, slicing, zero padding, residual additions and a softmax at the end"
+)
+UNSUPPORTED_LAYERS = {
+    **dict.fromkeys(("MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
+                     "TransformerEncoderLayer", "TransformerDecoderLayer"), "attention mixes inputs by their values"),
+    **dict.fromkeys(("LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"), "a recurrent layer reuses its weights over time"),
+    **dict.fromkeys(("Embedding", "EmbeddingBag"), "an embedding is a table lookup, not weighted edges"),
+}  # fmt: skip
 
 
 def op_name(node: Node) -> str:
@@ -33,14 +46,27 @@ def op_name(node: Node) -> str:
     return getattr(target, "_opname", getattr(target, "__name__", str(target)))
 
 
+def _module_stack(node: Node) -> list[tuple[str, str]]:
+    """(path, class name) of every module around ``node``, outermost first."""
+    out = []
+    for path, kind in (node.meta.get("nn_module_stack") or {}).values():
+        kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+        out.append((str(path), kind.rsplit(".", 1)[-1]))
+    return out
+
+
+def unsupported_layer(node: Node) -> str | None:
+    """The refusal of the outermost module around ``node`` that has no neural graph, or ``None``."""
+    for path, kind in _module_stack(node):
+        if kind in UNSUPPORTED_LAYERS:
+            return f"layer {path!r} ({kind}) cannot be mapped to neurons and weights: {UNSUPPORTED_LAYERS[kind]}; "
+    return None
+
+
 def module_of(node: Node) -> tuple[str, str]:
     """(path, class name) of the innermost module that issued ``node`` ('' at top level)."""
-    stack = node.meta.get("nn_module_stack") or {}
-    if not stack:
-        return "", ""
-    path, kind = list(stack.values())[-1]
-    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
-    return str(path), kind.rsplit(".", 1)[-1]
+    stack = _module_stack(node)
+    return stack[-1] if stack else ("", "")
 
 
 class Tracer:
@@ -103,7 +129,7 @@ class Tracer:
                 "uses a softmax of the logits inside the model; softmax is allowed only as the last operation"
             )
         if isinstance(value, PaddedValue):
-            raise self.fail("zero padding (F.pad) is supported only directly before a convolution")
+            raise self.fail("zero padding (F.pad) used where no tensor of the neural graph is expected")
         if isinstance(value, ParamValue):
             raise self.fail(f"uses the parameter {value.name!r} as data")
         if not isinstance(value, (LayerValue, Pending)):
@@ -113,6 +139,10 @@ class Tracer:
         """An operand of an additive operation (BatchNorm, view, sum): pending stays pending
         unless the traced value has other users, in which case it becomes a layer first."""
         value = self.value(arg)
+        if isinstance(value, PaddedValue):  # not read by a convolution: an index map
+            from graphcurv.neural.index_ops import padded_index_map
+
+            value = self.env[arg.name] = padded_index_map(self, value)
         self._check_usable(value)
         if isinstance(value, Pending) and len(arg.users) > 1:
             value = self.builder.materialise(value)
@@ -158,6 +188,7 @@ def build_structure(program: ExportedProgram, batchnorm: str = "ignore") -> Grap
     ``batchnorm="ignore"`` leaves BatchNorm out of the edges (the paper's graph);
     ``"fold"`` folds it into the weights and biases of the preceding linear/conv.
     """
+    from graphcurv.neural.index_ops import INDEX_OPS
     from graphcurv.neural.layer_ops import LAYER_OPS
     from graphcurv.neural.value_ops import VALUE_OPS, finish_output
 
@@ -169,7 +200,7 @@ def build_structure(program: ExportedProgram, batchnorm: str = "ignore") -> Grap
     shape = tracer.sample_shape(inputs[0])
     tracer.builder.add_layer("input", "input", shape, inputs[0].name)
     tracer.env[inputs[0].name] = LayerValue(0, shape, inputs[0].name)
-    handlers = {**LAYER_OPS, **VALUE_OPS}
+    handlers = {**LAYER_OPS, **VALUE_OPS, **INDEX_OPS}
     for node in program.graph.nodes:
         tracer.node = node
         if node.op == "placeholder":
@@ -182,13 +213,20 @@ def build_structure(program: ExportedProgram, batchnorm: str = "ignore") -> Grap
             raise tracer.fail(f"unexpected traced node kind {node.op!r}")
         if name.startswith(_IGNORED):
             continue
+        refusal = unsupported_layer(node)
+        if refusal is not None:
+            raise GraphcurvError(refusal + SUPPORTED)
         handler = handlers.get(name) or handlers.get(name.rstrip("_"))
         if handler is None:
+            raise tracer.fail(f"unsupported operation; {SUPPORTED}")
+        try:
+            tracer.env[node.name] = handler(tracer, node)
+        except GraphcurvError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an operation in a form the handler does not expect
+            detail = " ".join(str(exc).split())[:200] or type(exc).__name__
             raise tracer.fail(
-                "unsupported operation; the neural graph supports Linear, Conv1d/2d/3d, elementwise "
-                "activations, Flatten/reshape, BatchNorm, Dropout, Avg/MaxPool (also adaptive) and "
-                "residual additions"
-            )
-        tracer.env[node.name] = handler(tracer, node)
+                f"this form of the operation is not supported ({type(exc).__name__}: {detail}); {SUPPORTED}"
+            ) from exc
     tracer.builder.check_reads()
     return tracer.builder

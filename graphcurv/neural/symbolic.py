@@ -6,12 +6,13 @@ is one of:
 * :class:`LayerValue`: the values of the nodes of a layer (maybe viewed with
   another shape; flattening creates no nodes);
 * :class:`Pending`: an affine function of layers that has no nodes yet, as
-  ``sum of terms + bias`` (a conv, linear, pooling output, or a residual sum of
-  such outputs and skips). It becomes a layer (:meth:`GraphBuilder.materialise`)
+  ``sum of terms + bias`` (a conv, linear, pooling output, a residual sum of
+  such outputs and skips, or a parameter-free index map: slicing and zero padding). It becomes a layer (:meth:`GraphBuilder.materialise`)
   when something non-additive consumes it: an activation, another
   linear/conv/pooling operation, or the model's output;
 * :class:`ParamValue`: a parameter or buffer (weights, BatchNorm statistics);
-* :class:`PaddedValue`: a layer with zero padding that a convolution absorbs;
+* :class:`PaddedValue`: a layer with zero padding over its spatial dimensions, which a
+  convolution absorbs; anything else reads it as an index map (:mod:`graphcurv.neural.index_ops`);
 * :class:`Normalised`: a softmax of the logits (the output layer is what it normalises);
 * :class:`Opaque`: anything else a traced op returns (pooling indices, BatchNorm
   statistics, a dropout mask); using it raises a clear error.
@@ -20,6 +21,7 @@ is one of:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -48,6 +50,8 @@ class ParamValue:
 class PaddedValue:
     value: LayerValue
     pad_before: tuple[int, ...]  # per spatial dimension
+    pad_after: tuple[int, ...] = ()  # per spatial dimension (empty: none)
+    node: Any = None  # the traced padding operation (a torch.fx Node)
 
 
 @dataclass(frozen=True)

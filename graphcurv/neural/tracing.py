@@ -5,11 +5,14 @@ which gives an aten-level graph and the map from graph inputs to parameter
 names. The same program is then run sample by sample with a
 :class:`torch.fx.Interpreter` that copies out the values of the nodes the
 neural graph needs. A ``torch.export`` archive (``.pt2``, loaded with
-``torch.export.load``) is accepted as is.
+``torch.export.load``) is accepted as is; a TorchScript module is converted with
+torch's TorchScript-to-export converter (its parameter names are kept).
 """
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Callable, Iterable
 
 import torch
@@ -23,7 +26,7 @@ __all__ = ["run_capturing", "trace_model"]
 
 
 def trace_model(model: nn.Module | ExportedProgram, example: Tensor) -> ExportedProgram:
-    """Export ``model`` (in eval mode) on ``example``, a batch of one input.
+    """Export ``model`` (in eval mode) on ``example``, a batch of one input; TorchScript is converted.
 
     Raises:
         GraphcurvError: the model cannot be traced (data-dependent control flow,
@@ -32,10 +35,7 @@ def trace_model(model: nn.Module | ExportedProgram, example: Tensor) -> Exported
     if isinstance(model, ExportedProgram):
         model = model.module()
     if isinstance(model, torch.jit.ScriptModule):
-        raise GraphcurvError(
-            "TorchScript models cannot be traced with torch.export; save the model with torch.save "
-            "(state_dict or whole module) or as a torch.export archive (.pt2)"
-        )
+        return _convert_torchscript(model, example)
     if not isinstance(model, nn.Module):
         raise GraphcurvError(f"expected a torch.nn.Module or an ExportedProgram, got {type(model).__name__}")
     was_training = model.training
@@ -51,6 +51,33 @@ def trace_model(model: nn.Module | ExportedProgram, example: Tensor) -> Exported
         ) from exc
     finally:
         _set_mode(model, was_training)
+
+
+def _convert_torchscript(model: torch.jit.ScriptModule, example: Tensor) -> ExportedProgram:
+    """A TorchScript module (``torch.jit.trace`` / ``script``) as an ``ExportedProgram``, with the
+    module's parameter names, by torch's TorchScript-to-export converter run on ``example``."""
+    try:
+        from torch._export.converter import TS2EPConverter
+    except ImportError as exc:  # pragma: no cover - present in every torch graphcurv supports
+        raise GraphcurvError(
+            "this torch has no TorchScript converter (torch._export.converter); save the model with "
+            "torch.save or as a torch.export archive (.pt2)"
+        ) from exc
+    chatty = logging.getLogger("torch._export.non_strict_utils")  # "dimension ... specialized" notes
+    level = chatty.level
+    chatty.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return TS2EPConverter(model, (example,)).convert()
+    except Exception as exc:  # noqa: BLE001 - the converter fails in many ways; say why in one line
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise GraphcurvError(
+            f"could not convert the TorchScript model to a traced program on an input of shape "
+            f"{tuple(example.shape)}: {reason}; save the model with torch.save or as a torch.export archive (.pt2)"
+        ) from exc
+    finally:
+        chatty.setLevel(level)
 
 
 def _set_mode(model: nn.Module, training: bool) -> None:

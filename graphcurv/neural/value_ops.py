@@ -1,4 +1,4 @@
-"""Operations that create no nodes: activations, reshapes, dropout, BatchNorm, sums, padding.
+"""Operations that create no nodes: activations, reshapes, dropout, normalisations, sums.
 
 * An elementwise activation turns a pending function into a layer and sets the
   value its nodes carry (the post-activation value of the spec).
@@ -8,9 +8,15 @@
   graph: the nodes still carry the model's true values) or folded into the
   weights and bias of the linear/conv in front of it (``"fold"``):
   ``w' = w * g / sqrt(v + eps)``, ``b' = (b - m) * g / sqrt(v + eps) + beta``.
+  Instance norm with running statistics (``track_running_stats=True`` in eval
+  mode) is the same constant affine map and is treated the same way.
+* Normalisations by the sample's own statistics (LayerNorm, instance norm without
+  running statistics, GroupNorm) are not affine maps with constant weights, so
+  they are always left out of the edges, like BatchNorm with ``"ignore"``: the
+  nodes carry the normalised values, the edges the raw weights.
 * ``a + b`` of equal shapes joins the terms of both operands; an operand that
   already is a layer enters through a skip connection (weight-1 identity edges).
-* Zero padding (``F.pad``) is absorbed by the convolution that follows it.
+* Slicing and zero padding are index maps (:mod:`graphcurv.neural.index_ops`).
 * A softmax / log-softmax is allowed as the model's last operation (the
   output layer holds the logits before it).
 """
@@ -82,6 +88,27 @@ def batch_norm(tracer: Tracer, node: Node):
     return (out, Opaque("BatchNorm statistics"), Opaque("BatchNorm statistics")) if returns_tuple else out
 
 
+def instance_norm(tracer: Tracer, node: Node):
+    """``aten.instance_norm``: with running statistics a BatchNorm in all but name, else a per-sample norm."""
+    args = tracer.arguments(node)
+    if not args.get("use_input_stats", True):
+        value = tracer.additive(args["input"])
+        if tracer.batchnorm == "fold":
+            return _fold(tracer, node, value, args)
+        return value if isinstance(value, LayerValue) else value.viewed(value.shape, node.name)
+    return sample_norm(tracer, node)
+
+
+def sample_norm(tracer: Tracer, node: Node):
+    """LayerNorm, GroupNorm, instance norm by the sample's statistics: left out of the edges."""
+    args = tracer.arguments(node)
+    value = tracer.additive(args["input"])
+    out = value if isinstance(value, LayerValue) else value.viewed(value.shape, node.name)
+    if op_name(node).startswith("native_"):  # (output, mean, 1 / std)
+        return out, Opaque("normalisation statistics"), Opaque("normalisation statistics")
+    return out
+
+
 def _fold(tracer: Tracer, node: Node, value, args) -> Pending:
     if not isinstance(value, Pending) or any(t.kind not in ("linear", "conv") for t in value.terms):
         raise tracer.fail(
@@ -143,21 +170,6 @@ def add(tracer: Tracer, node: Node) -> Pending:
     return Pending(tuple(terms), bias, tuple(node_shape), shape, "add", tracer.layer_name(node), node.name)
 
 
-def pad(tracer: Tracer, node: Node) -> PaddedValue:
-    args = tracer.arguments(node)
-    if args.get("mode", "constant") != "constant" or (args.get("value") or 0) != 0:
-        raise tracer.fail("only zero padding is supported")
-    value = tracer.layer(args["input"], read=False)
-    amounts = [int(p) for p in args["pad"]]
-    before = [0] * (len(value.shape) - 1)
-    for i in range(len(amounts) // 2):
-        left, right = amounts[2 * i], amounts[2 * i + 1]
-        if i >= len(before) or left < 0 or right < 0:
-            raise tracer.fail("padding must be non-negative and only over spatial dimensions")
-        before[len(before) - 1 - i] = left
-    return PaddedValue(value, tuple(before))
-
-
 def softmax(tracer: Tracer, node: Node) -> Normalised:
     return Normalised(tracer.additive(node.args[0]))
 
@@ -177,6 +189,8 @@ def finish_output(tracer: Tracer, node: Node) -> None:
     value = tracer.value(outputs[0])
     if isinstance(value, Normalised):
         value = value.base
+    if isinstance(value, PaddedValue):
+        value = tracer.additive(outputs[0])
     if isinstance(value, Pending):
         value = tracer.builder.materialise(value)
     if not isinstance(value, LayerValue):
@@ -192,9 +206,9 @@ VALUE_OPS = {
     **{name: view for name in _VIEWS},
     **{name: transpose for name in _TRANSPOSES},
     **{name: batch_norm for name in ("batch_norm", "_native_batch_norm_legit_no_training", "native_batch_norm")},
+    **{name: sample_norm for name in ("layer_norm", "native_layer_norm", "group_norm", "native_group_norm")},
+    "instance_norm": instance_norm,
     "add": add,
-    "constant_pad_nd": pad,
-    "pad": pad,
     **{name: softmax for name in ("softmax", "_softmax", "log_softmax", "_log_softmax")},
     "getitem": getitem,
 }

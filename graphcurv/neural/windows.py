@@ -18,16 +18,31 @@ Example (a 1-d kernel of 3 over 4 inputs, no padding):
 >>> out, inp, k = window_table([4], [2], [3], [1], [0], [1])
 >>> out.tolist(), inp.tolist(), k.tolist()
 ([0, 0, 0, 1, 1, 1], [0, 1, 2, 1, 2, 3], [0, 1, 2, 0, 1, 2])
+
+Slicing and zero padding are *index maps* (:mod:`graphcurv.neural.index_ops`): per
+dimension ``d``, target index ``offset_d + j`` reads source index ``start_d + step_d * j``
+for ``j < count_d``. Example (a crop of columns 1 and 3 of a 1 x 4 input):
+
+>>> window = sliced(identity_window((1, 4)), 1, 1, None, 2)
+>>> window["count"], window["start"], window["step"], window["out_shape"]
+([1, 2], [0, 1], [1, 2], [1, 2])
+>>> [t.tolist() for t in index_pairs(window)]
+[[0, 1], [1, 3]]
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
 
-__all__ = ["adaptive_table", "avg_pool_divisor", "window_table"]
+__all__ = [
+    "adaptive_table", "avg_pool_divisor", "identity_window", "index_pairs", "map_size", "padded", "sliced",
+    "window_table",
+]  # fmt: skip
 
 
 def _axis(n: int, m: int, kernel: int, stride: int, pad: int, dilation: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -107,3 +122,55 @@ def avg_pool_divisor(
     if divisor_override:
         total = torch.full_like(total, float(divisor_override))
     return total
+
+
+_KEYS = ("in_shape", "out_shape", "start", "step", "count", "offset")
+
+
+def identity_window(shape) -> dict[str, list[int]]:
+    """The index map of a layer onto itself (per-sample ``shape``)."""
+    n = len(shape)
+    return {"in_shape": list(shape), "out_shape": list(shape), "start": [0] * n, "step": [1] * n,
+            "count": list(shape), "offset": [0] * n}  # fmt: skip
+
+
+def sliced(window: dict[str, list[int]], dim: int, start: int | None, end: int | None, step: int):
+    """The map followed by ``[start:end:step]`` along per-sample dimension ``dim``."""
+    out = {key: list(window[key]) for key in _KEYS}
+    chosen = range(*slice(start, end, step).indices(window["out_shape"][dim]))
+    offset, count = window["offset"][dim], window["count"][dim]
+    hits = [k for k, u in enumerate(chosen) if offset <= u < offset + count]  # k: the new index
+    out["out_shape"][dim] = len(chosen)
+    if hits:
+        first = chosen[hits[0]]
+        out["start"][dim] = window["start"][dim] + window["step"][dim] * (first - offset)
+        out["step"][dim] = window["step"][dim] * chosen.step
+        out["count"][dim], out["offset"][dim] = len(hits), hits[0]
+    else:
+        out["start"][dim], out["count"][dim], out["offset"][dim] = 0, 0, 0
+    return out
+
+
+def padded(window: dict[str, list[int]], before, after) -> dict[str, list[int]]:
+    """The map followed by zero padding (``before``/``after`` per per-sample dimension)."""
+    out = {key: list(window[key]) for key in _KEYS}
+    for d, (b, a) in enumerate(zip(before, after)):
+        out["offset"][d] += int(b)
+        out["out_shape"][d] += int(b) + int(a)
+    return out
+
+
+def index_pairs(window: dict[str, Any]) -> tuple[Tensor, Tensor]:
+    """``(target, source)``: flat node indices of every edge of the map, sorted by target."""
+    target = source = torch.zeros(1, dtype=torch.long)
+    for d in range(len(window["out_shape"])):
+        j = torch.arange(int(window["count"][d]))
+        target = (target[:, None] * int(window["out_shape"][d]) + (int(window["offset"][d]) + j)[None, :]).reshape(-1)
+        step, first = int(window["step"][d]), int(window["start"][d])
+        source = (source[:, None] * int(window["in_shape"][d]) + (first + step * j)[None, :]).reshape(-1)
+    return target, source
+
+
+def map_size(window: dict[str, list[int]]) -> int:
+    """Edges of an index map."""
+    return math.prod(int(c) for c in window["count"])

@@ -225,7 +225,7 @@ class Upsampler(nn.Module):
     ("model", "words"),
     [
         (Upsampler(), ["'up'", "Upsample", "upsample_nearest2d"]),
-        (nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4), nn.Linear(4, 2)), ["'1'", "LayerNorm", "layer_norm"]),
+        (nn.Sequential(nn.Linear(4, 4), nn.PReLU(), nn.Linear(4, 2)), ["'1'", "PReLU", "prelu"]),
     ],
 )
 def test_unsupported_layers_are_named(model, words):

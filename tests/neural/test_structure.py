@@ -100,7 +100,6 @@ class TwoOutputs(nn.Module):
         (TwoOutputs(), {}, "mul"),
         (nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.BatchNorm1d(3), nn.Linear(3, 2)), {"batchnorm": "fold"},
          "cannot be folded"),
-        (torch.jit.script(nn.Linear(3, 2)), {}, "TorchScript"),
     ],
 )  # fmt: skip
 def test_unsupported_structures_are_refused_clearly(model, kwargs, words):
@@ -116,7 +115,7 @@ def test_batchnorm_after_activation_is_ignored_by_default():
     assert torch.allclose(graph.raw_activation[3:6], model[:2](x).T)  # the BatchNorm is not a layer
 
 
-def test_training_mode_is_restored_and_padding_only_before_a_conv():
+def test_training_mode_is_restored_and_padding_before_a_linear_layer_is_an_index_map():
     model = nn.Sequential(nn.Linear(3, 2))
     model.train()
     export(model, torch.randn(2, 3))
@@ -130,5 +129,8 @@ def test_training_mode_is_restored_and_padding_only_before_a_conv():
         def forward(self, x):
             return self.fc(F.pad(x, (1, 1)).flatten(1))
 
-    with pytest.raises(GraphcurvError, match="only directly before a convolution"):
-        export(PadThenLinear(), torch.randn(2, 1, 3))
+    model, x = PadThenLinear(), torch.randn(2, 1, 3)
+    graph = export(model, x, raw_activation=True)  # no convolution absorbs it: a layer of its own
+    assert graph.connection_kinds == ["skip", "linear"] and graph.layer_shapes[1] == [1, 5]
+    assert torch.allclose(graph.raw_activation[3:8], F.pad(x, (1, 1)).flatten(1).T)
+    assert int(graph.connection_num_edges[0]) == 3  # the padding cells read nothing
