@@ -7,6 +7,7 @@
 
 from graphcurv.models.augmentation import random_crop_flip
 from graphcurv.models.checkpoint import CHECKPOINT_FORMAT, save_model
+from graphcurv.models.exported import FixedBatch, copy_model, frozen_kind, static_batch_size
 from graphcurv.models.loading import import_user_modules, load_checkpoint, load_model
 from graphcurv.models.registry import MODEL_NAMES, build_model, model_names, normalise_arch
 from graphcurv.models.state_dict import infer_config
@@ -19,12 +20,15 @@ __all__ = [
     "MLP",
     "MODEL_NAMES",
     "EpochRecord",
+    "FixedBatch",
     "LeNet",
     "TrainingHistory",
     "VGG9Lite",
     "build_model",
+    "copy_model",
     "count_weights",
     "evaluate",
+    "frozen_kind",
     "import_user_modules",
     "infer_config",
     "load_checkpoint",
@@ -33,5 +37,6 @@ __all__ = [
     "normalise_arch",
     "random_crop_flip",
     "save_model",
+    "static_batch_size",
     "train_model",
 ]

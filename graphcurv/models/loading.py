@@ -14,7 +14,9 @@ Accepted files (recognised by content, not by name):
     from a script (``__main__.Net``) is also looked up in them;
 (d) a ``torch.export`` archive (``.pt2``): ``torch.export.load(path).module()``,
     after checking that no member needs an unrestricted unpickler (else it too
-    needs ``trust_pickle``);
+    needs ``trust_pickle``). An archive exported with a fixed batch (the default of
+    ``torch.export.export(model, (x,))``: the batch of ``x``) is returned as a
+    :class:`~graphcurv.models.exported.FixedBatch`, which takes any batch;
 (e) a TorchScript archive (``torch.jit.save``), loaded with ``torch.jit.load``.
 
 (a) and (b) are read with ``torch.load(weights_only=True)``. Every failure is a
@@ -44,6 +46,7 @@ from graphcurv.device import resolve_device
 from graphcurv.errors import GraphcurvError
 from graphcurv.models.archives import model_file_kind, pickled_export_members
 from graphcurv.models.checkpoint import is_checkpoint
+from graphcurv.models.exported import FixedBatch, static_batch_size
 from graphcurv.models.registry import MODEL_NAMES, build_model, normalise_arch
 from graphcurv.models.state_dict import infer_config, load_checked, unwrap_state_dict
 
@@ -135,6 +138,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise GraphcurvError(f"{path}: no such model file")
+    kind = model_file_kind(path)
+    if kind != "torch":
+        name = "a torch.export archive" if kind == "export" else "TorchScript"
+        raise GraphcurvError(f"{path} is not a graphcurv checkpoint (it is {name})")
     checkpoint = _safe_load(path)
     if not is_checkpoint(checkpoint):
         raise GraphcurvError(f"{path} is not a graphcurv checkpoint (no 'format': 'graphcurv-model')")
@@ -176,9 +183,12 @@ def _load_export(path: Path, trust_pickle: bool) -> nn.Module:
             f"{path}: the torch.export archive has pickled members ({', '.join(flagged)}): {TRUST_HINT}"
         )
     try:
-        return torch.export.load(path).module()
+        program = torch.export.load(path)
+        module = program.module()
     except Exception as exc:  # noqa: BLE001 - torch.export raises many types for a bad archive
         raise _corrupt(path, exc) from exc
+    batch = static_batch_size(program)
+    return module if batch is None else FixedBatch(module, batch)
 
 
 def load_model(

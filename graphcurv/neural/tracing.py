@@ -22,7 +22,7 @@ from torch.export.graph_signature import InputKind
 
 from graphcurv.errors import GraphcurvError
 
-__all__ = ["run_capturing", "trace_model"]
+__all__ = ["check_one_input_at_a_time", "run_capturing", "trace_model"]
 
 
 def trace_model(model: nn.Module | ExportedProgram, example: Tensor) -> ExportedProgram:
@@ -34,6 +34,8 @@ def trace_model(model: nn.Module | ExportedProgram, example: Tensor) -> Exported
     """
     if isinstance(model, ExportedProgram):
         model = model.module()
+    check_one_input_at_a_time(model)
+    model = getattr(model, "exported_module", model)  # a fixed-batch archive, run on batches in chunks
     if isinstance(model, torch.jit.ScriptModule):
         return _convert_torchscript(model, example)
     if not isinstance(model, nn.Module):
@@ -51,6 +53,22 @@ def trace_model(model: nn.Module | ExportedProgram, example: Tensor) -> Exported
         ) from exc
     finally:
         _set_mode(model, was_training)
+
+
+def check_one_input_at_a_time(model) -> None:
+    """Refuse a ``torch.export`` program with a fixed batch other than one: the neural graph
+    traces and evaluates one input at a time (:class:`graphcurv.models.FixedBatch`)."""
+    batch = getattr(model, "batch_size", 1) if hasattr(model, "exported_module") else 1
+    if isinstance(model, ExportedProgram):
+        from graphcurv.models.exported import static_batch_size
+
+        batch = static_batch_size(model) or 1
+    if batch != 1:
+        raise GraphcurvError(
+            f"the torch.export program was exported with a fixed batch of {batch}, and the neural graph "
+            "traces one input at a time: export it with a batch of one (torch.export.export(model, (x[:1],))) "
+            "or a dynamic batch (dynamic_shapes={'x': {0: torch.export.Dim('batch')}})"
+        )
 
 
 def _convert_torchscript(model: torch.jit.ScriptModule, example: Tensor) -> ExportedProgram:

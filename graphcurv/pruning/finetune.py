@@ -9,10 +9,23 @@ import torch
 from torch import Tensor, nn
 
 from graphcurv.datasets.image_dataset import ImageDataset
+from graphcurv.errors import GraphcurvError
+from graphcurv.models.exported import frozen_kind
 from graphcurv.progress import ProgressCallback
 from graphcurv.pruning.masks import apply_masks, make_permanent
 
-__all__ = ["finetune_pruned"]
+__all__ = ["check_trainable", "finetune_pruned"]
+
+
+def check_trainable(model: nn.Module) -> None:
+    """Refuse a frozen program (TorchScript, ``torch.export``): graphcurv fine-tunes Python models only."""
+    kind = frozen_kind(model)
+    if kind is not None:
+        raise GraphcurvError(
+            f"a {kind} model is a frozen inference program: it can be pruned but not fine-tuned here "
+            "(--finetune); fine-tune the Python model it was made from (a checkpoint, a state_dict with "
+            "--arch or a pickled module), or prune without fine-tuning"
+        )
 
 
 def finetune_pruned(
@@ -34,9 +47,11 @@ def finetune_pruned(
     uses ``weight_orig * weight_mask``), so the removed weights get no say and stay zero;
     the result is made permanent (``prune.remove``) and returned in eval mode. Training
     is :func:`graphcurv.models.train_model` (AdamW, cosine schedule from ``lr``).
+    Frozen programs (TorchScript, ``torch.export``) are refused (:func:`check_trainable`).
     """
     from graphcurv.models import train_model
 
+    check_trainable(model)
     pruned = apply_masks(copy.deepcopy(model), masks)
     train_model(
         pruned, train_set, epochs=epochs, lr=lr, weight_decay=weight_decay, batch_size=batch_size, seed=seed,

@@ -1,7 +1,10 @@
 r"""Pruning masks from scores, applied the standard PyTorch way (``torch.nn.utils.prune``).
 
 Prunable weights are the ``weight`` tensors of every ``Linear`` and ``Conv1d/2d/3d``
-(biases and BatchNorm are never pruned). A *score* is one tensor per prunable weight,
+(biases and BatchNorm are never pruned), also in models that are not Python code: the
+``Linear``/``Conv`` submodules of a TorchScript model, and in a ``torch.export``
+program (``.pt2``) every ``weight`` parameter that a linear or convolution operation of
+its graph reads. A *score* is one tensor per prunable weight,
 of its shape, where **larger means more important**: pruning removes the entries with
 the smallest scores first (``-inf`` is removed before anything else; NaN is refused).
 
@@ -17,7 +20,9 @@ earlier parameter (model order), then the lower flat index, is removed first
 
 :func:`apply_masks` installs masks with ``prune.custom_from_mask`` (``weight_orig``,
 ``weight_mask`` and a forward pre-hook); :func:`make_permanent` calls ``prune.remove``
-so the model is an ordinary one again, with exact zeros where pruned.
+so the model is an ordinary one again, with exact zeros where pruned. Frozen programs
+(TorchScript, ``torch.export``) take no hooks: their pruned entries are set to zero in
+place, which is already permanent (they are not fine-tuned).
 
 >>> import torch
 >>> from torch import nn
@@ -29,7 +34,6 @@ so the model is an ordinary one again, with exact zeros where pruned.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 
@@ -38,6 +42,7 @@ from torch import Tensor, nn
 from torch.nn.utils import prune
 
 from graphcurv.errors import GraphcurvError
+from graphcurv.models.exported import copy_model, graph_module
 
 __all__ = [
     "PRUNABLE_LAYERS",
@@ -57,18 +62,64 @@ PRUNABLE_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 SCOPES = ("global", "layer")
 
 
+_SCRIPTED_LAYERS = ("Linear", "Conv1d", "Conv2d", "Conv3d")
+_GRAPH_LAYER_OPS = ("linear", "conv1d", "conv2d", "conv3d", "convolution", "_convolution", "addmm", "mm")
+
+
+def _is_layer(module: nn.Module) -> bool:
+    if isinstance(module, torch.jit.ScriptModule):
+        return getattr(module, "original_name", "") in _SCRIPTED_LAYERS and hasattr(module, "weight")
+    return isinstance(module, PRUNABLE_LAYERS)
+
+
+def _graph_weights(model: nn.Module) -> dict[str, nn.Module]:
+    """``{name: holder}`` of the ``weight`` parameters the linear / conv operations of a
+    ``torch.export`` program read (through a transpose for ``addmm``), in state_dict order."""
+    graph = graph_module(model)
+    if graph is None:
+        return {}
+    used = set()
+    for node in graph.graph.nodes:
+        name = getattr(node.target, "_opname", "")
+        if node.op != "call_function" or name not in _GRAPH_LAYER_OPS:
+            continue
+        for arg in node.args[1:3] if name in ("addmm", "mm") else node.args[1:2]:
+            while isinstance(arg, torch.fx.Node) and getattr(arg.target, "_opname", "") in (
+                "t",
+                "permute",
+                "transpose",
+            ):
+                arg = arg.args[0]
+            if (
+                isinstance(arg, torch.fx.Node)
+                and arg.op == "get_attr"
+                and str(arg.target).rsplit(".", 1)[-1] == "weight"
+            ):
+                used.add(str(arg.target))
+    holders = {}
+    for name in model.state_dict():
+        if name in used:
+            holders[name] = graph.get_submodule(name.rpartition(".")[0])
+    return holders
+
+
 def prunable_weights(model: nn.Module) -> dict[str, nn.Module]:
     """``{"features.0.weight": module}`` for every conv / linear layer of ``model``, in model order.
+
+    The module is the one holding the ``weight``: the layer itself, or for a ``torch.export``
+    program the plain module its parameters hang from (see the module docstring).
 
     Raises:
         GraphcurvError: when a layer already carries a pruning mask (``weight_orig``).
     """
     found = {}
     for name, module in model.named_modules():
-        if isinstance(module, PRUNABLE_LAYERS):
+        if _is_layer(module):
             if hasattr(module, "weight_orig"):
                 raise GraphcurvError(f"layer {name!r} is already pruned (weight_orig): call make_permanent first")
             found[f"{name}.weight" if name else "weight"] = module
+    if not found:
+        found = _graph_weights(model)
     if not found:
         raise GraphcurvError("the model has no prunable weights (no Linear or Conv layers)")
     return found
@@ -172,12 +223,18 @@ def apply_masks(model: nn.Module, masks: Mapping[str, Tensor]) -> nn.Module:
 
     Weights without a mask are left as they are. Until :func:`make_permanent`, the layers
     hold ``weight_orig`` and ``weight_mask`` and a forward pre-hook multiplies them, so
-    fine-tuning keeps pruned entries at zero.
+    fine-tuning keeps pruned entries at zero. In a frozen program (TorchScript,
+    ``torch.export``) the removed entries are set to zero in place instead.
     """
     layers = _check_masks(model, masks)
     for name, mask in masks.items():
         module = layers[name]
-        prune.custom_from_mask(module, "weight", mask.to(device=module.weight.device, dtype=torch.bool))
+        keep = mask.to(device=module.weight.device, dtype=torch.bool)
+        if isinstance(module, PRUNABLE_LAYERS):
+            prune.custom_from_mask(module, "weight", keep)
+        else:  # a frozen program: no hooks, the entries become zero for good
+            with torch.no_grad():
+                module.weight.masked_fill_(~keep, 0.0)
     return model
 
 
@@ -196,7 +253,7 @@ def make_permanent(model: nn.Module) -> nn.Module:
 
 def pruned_copy(model: nn.Module, masks: Mapping[str, Tensor]) -> nn.Module:
     """A deep copy of ``model`` with ``masks`` applied and made permanent (``model`` is untouched)."""
-    return make_permanent(apply_masks(copy.deepcopy(model), masks))
+    return make_permanent(apply_masks(copy_model(model), masks))
 
 
 def mask_summary(masks: Mapping[str, Tensor]) -> list[tuple[str, int, int, float]]:

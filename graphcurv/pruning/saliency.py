@@ -31,7 +31,6 @@ role of the reference's sign save / restore).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 
 import torch
@@ -41,6 +40,7 @@ from torch import Tensor, nn
 from graphcurv.datasets.calibration import model_device
 from graphcurv.datasets.image_dataset import ImageDataset
 from graphcurv.errors import GraphcurvError
+from graphcurv.models.exported import copy_model, frozen_kind
 from graphcurv.progress import ProgressCallback, report
 from graphcurv.pruning.masks import check_ratio, prunable_weights, prune_masks
 
@@ -119,7 +119,13 @@ def _linearised(model: nn.Module) -> nn.Module:
 
 
 def _absolute_copy(model: nn.Module, dev: torch.device, linearise: bool = False) -> nn.Module:
-    twin = copy.deepcopy(model).to(device=dev, dtype=torch.float64).eval()
+    kind = frozen_kind(model)
+    if linearise and kind is not None:
+        raise GraphcurvError(
+            f"synflow-linear replaces activation modules by the identity, and a {kind} model has none to replace "
+            "(its activations are compiled into the program): use synflow, or the Python model"
+        )
+    twin = copy_model(model).to(device=dev, dtype=torch.float64).eval()
     if linearise:
         _linearised(twin)
     with torch.no_grad():

@@ -201,3 +201,21 @@ def test_torchscript_round_trip(tmp_path):
     model = _lenet()
     torch.jit.trace(model, X28).save(str(tmp_path / "m.ts"))
     assert _same_outputs(model, load_model(tmp_path / "m.ts"))
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_an_export_archive_with_a_fixed_batch_takes_any_batch(tmp_path, batch):
+    model = _lenet()
+    torch.export.save(torch.export.export(model, (X28[:batch],)), tmp_path / "m.pt2")  # the default: a fixed batch
+    loaded = load_model(tmp_path / "m.pt2")
+    assert loaded.batch_size == batch
+    assert list(dict(loaded.named_parameters())) == list(dict(model.named_parameters()))  # the model's own names
+    x = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    assert _same_outputs(model, loaded, x) and _same_outputs(model, loaded, x[:1])
+
+
+def test_checkpoints_are_not_looked_for_in_archives(tmp_path):
+    model = _lenet()
+    torch.export.save(torch.export.export(model, (X28[:1],)), tmp_path / "m.pt2")
+    with pytest.raises(GraphcurvError, match="not a graphcurv checkpoint.*torch.export archive"):
+        load_checkpoint(tmp_path / "m.pt2")

@@ -53,72 +53,23 @@ class Scope(str, Enum):
 
 
 def check_output(model: Path, output: Path) -> None:
-    """Refuse an output that is not a .pt file or that is the input model itself."""
+    """Refuse an output in another format than the model's (.pt, or .pt2 for a torch.export archive) or
+    that is the input model itself."""
     from graphcurv.errors import GraphcurvError
+    from graphcurv.pruning.saving import output_suffixes, source_kind
 
-    if output.suffix not in {".pt", ".pth"}:
-        raise GraphcurvError(f"--output must end in .pt, got {output.name!r}")
+    suffixes = output_suffixes(model)
+    if output.suffix not in suffixes:
+        if source_kind(model) == "export":
+            raise GraphcurvError(
+                f"--output must end in .pt2: a torch.export archive is pruned into one, got {output.name!r}"
+            )
+        raise GraphcurvError(f"--output must end in {suffixes[0]}, got {output.name!r}")
     same = output.resolve() == model.resolve()
     if not same and output.exists() and model.exists():
         same = os.path.samefile(output, model)
     if same:
         raise GraphcurvError(f"--output {output} is the input model: write the pruned model to another file")
-
-
-def recorded_checkpoint(model: Path) -> dict | None:
-    """The graphcurv checkpoint dict of ``model``, or ``None`` for any other kind of model file."""
-    from graphcurv.errors import GraphcurvError
-    from graphcurv.models import load_checkpoint
-
-    try:
-        return load_checkpoint(model)
-    except GraphcurvError:
-        return None
-
-
-def zoo_config(net, checkpoint: dict | None) -> tuple[str, dict] | None:
-    """``(arch, config)`` that rebuild ``net``: the checkpoint's, or read off a zoo model's weights; else ``None``."""
-    import torch
-
-    from graphcurv.models import MLP, LeNet, VGG9Lite, infer_config
-
-    if checkpoint is not None:
-        return checkpoint["arch"], dict(checkpoint.get("config", {}))
-    arch = {MLP: "mlp", LeNet: "lenet", VGG9Lite: "vgg9-lite"}.get(type(net))
-    if arch is None:
-        return None
-    activation = "tanh" if any(isinstance(m, torch.nn.Tanh) for m in net.modules()) else "relu"
-    return arch, infer_config(arch, net.state_dict(), activation=activation)
-
-
-def input_shape(zoo: tuple[str, dict] | None, data) -> tuple[int, ...] | None:
-    """One input's shape: the dataset's images, else the zoo configuration's; ``None`` if neither is known."""
-    if data is not None:
-        return tuple(data.images.shape[1:])
-    config = zoo[1] if zoo else {}
-    if "in_channels" in config and "image_size" in config:
-        return (int(config["in_channels"]), int(config["image_size"]), int(config["image_size"]))
-    return None
-
-
-def save_pruned(net, output: Path, zoo: tuple[str, dict] | None, checkpoint: dict | None, metrics: dict) -> str:
-    """Write ``net`` as a graphcurv checkpoint (zoo models) or a plain state_dict; return what was written."""
-    import torch
-
-    from graphcurv.atomic import atomic_path
-    from graphcurv.models import save_model
-
-    net = net.cpu()
-    if zoo is not None:
-        recorded = dict((checkpoint or {}).get("metrics", {}))
-        for key in ("test_accuracy", "val_accuracy"):  # measured on the dense model: say so
-            if key in recorded:
-                recorded[f"dense_{key}"] = recorded.pop(key)
-        save_model(net, output, arch=zoo[0], config=zoo[1], metrics={**recorded, **metrics})
-        return "a graphcurv checkpoint"
-    with atomic_path(output) as tmp:
-        torch.save({k: v.detach().cpu() for k, v in net.state_dict().items()}, tmp)
-    return "a state_dict (load it into the model's class with load_state_dict)"
 
 
 def percent(share: float) -> str:
@@ -132,7 +83,11 @@ def prune(
         ..., "--ratio", "-r", help="Share of prunable weights to remove, in [0, 1).", show_default=False
     ),
     output: Path = typer.Option(
-        ..., "--output", "-o", help="The pruned model to write (.pt); never the input.", show_default=False
+        ...,
+        "--output",
+        "-o",
+        help="The pruned model to write (.pt; .pt2 for a torch.export archive); never the input.",
+        show_default=False,
     ),
     method: Method = typer.Option(Method.curvature, "--method", "-m", help=METHOD_HELP),
     scope: Scope = typer.Option(
@@ -175,12 +130,16 @@ def prune(
     from graphcurv.errors import GraphcurvError
     from graphcurv.models import evaluate
     from graphcurv.pruning import check_ratio, load_curvature_scores, mask_summary, prune_masks, pruned_copy, score
+    from graphcurv.pruning.finetune import check_trainable
+    from graphcurv.pruning.saving import input_shape, recorded_checkpoint, save_pruned, zoo_config
 
     ratio = check_ratio(ratio)
     check_output(model, output)
     if finetune < 0:
         raise GraphcurvError(f"--finetune is a number of epochs (>= 0), got {finetune}")
     net = load_model_from_options(model, arch=arch, imports=imports, trust_pickle=trust_pickle, activation=activation)
+    if finetune:
+        check_trainable(net)
     checkpoint = recorded_checkpoint(model)
     zoo = zoo_config(net, checkpoint)
     if zoo is not None and activation:
@@ -245,5 +204,5 @@ def prune(
         ui.console.print(f"after {finetune} epochs of fine-tuning: test accuracy {tuned:.4f}")
         metrics.update(test_accuracy=tuned, pruned_test_accuracy=metrics["test_accuracy"])
         metrics["pruning"].update(finetune_epochs=finetune, finetune_lr=lr)
-    written = save_pruned(pruned, output, zoo, checkpoint, metrics)
+    written = save_pruned(pruned, output, source=model, zoo=zoo, checkpoint=checkpoint, metrics=metrics)
     ui.console.print(f"wrote {output} ({written}; {rows[-1][2]:,} of {rows[-1][1]:,} prunable weights removed)")

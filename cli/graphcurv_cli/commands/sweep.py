@@ -9,7 +9,7 @@ import typer
 
 from graphcurv_cli import ui
 from graphcurv_cli.app import app, settings
-from graphcurv_cli.commands.prune import DATASET_HELP, input_shape, recorded_checkpoint, zoo_config
+from graphcurv_cli.commands.prune import DATASET_HELP
 from graphcurv_cli.models import (
     ActivationOption,
     ArchOption,
@@ -123,6 +123,7 @@ def sweep(
     from graphcurv.errors import GraphcurvError
     from graphcurv.pruning import load_curvature_scores, normalise_method, pruning_sweep, write_sweep_csv
     from graphcurv.pruning.plots import plot_sweep
+    from graphcurv.pruning.saving import input_shape, recorded_checkpoint, zoo_config
 
     names = [normalise_method(m) for m in parse_list(methods, "--methods")]
     grid = parse_ratios(ratios)
