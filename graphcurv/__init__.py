@@ -26,6 +26,7 @@ _LAZY = {
     "balanced_forman": "graphcurv.curvature",
     "ricci_flow": "graphcurv.flow",
     "ricci_communities": "graphcurv.analyses.communities",
+    "analyze_model": "graphcurv.analyses.model_analysis",
     "load_dataset": "graphcurv.datasets",
     "calibration_set": "graphcurv.datasets",
     "load_model": "graphcurv.models",

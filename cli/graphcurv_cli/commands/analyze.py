@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import typer
@@ -22,7 +21,6 @@ from graphcurv_cli.models import (
     load_model_from_options,
 )
 
-CHECKPOINTS = (1, 2, 5, 10)
 CONCENTRATION_ROWS = 3  # neurons per layer in the printed table (the report keeps --top)
 
 
@@ -86,6 +84,7 @@ def analyze(
 
     Example: graphcurv analyze model.pt --dataset fashion-mnist --per-class 10 -o report/
     """
+    from graphcurv.analyses.model_analysis import analyze_model
     from graphcurv.errors import GraphcurvError
 
     if not 0 <= alpha < 1:
@@ -101,27 +100,15 @@ def analyze(
     if automatic_state:
         key = _run_key(model, {**options, "activation": activation})
         state = output.parent / f".{output.name}.curvature-state-{key}.pt"
-    timings: dict[str, float] = {}
-    graph, labels, split = _calibrated_graph(
-        model, dataset, data_root, per_class, seed, timings,
-        dict(arch=arch, imports=imports, trust_pickle=trust_pickle, activation=activation),
+    net = load_model_from_options(model, arch=arch, imports=imports, trust_pickle=trust_pickle, activation=activation)
+    split = load_dataset_from_options(dataset, data_root, "val")
+    analysis = analyze_model(
+        net, split, per_class=per_class, alpha=alpha, seed=seed, top=top, communities=communities, output=output,
+        state=state, keep_state=not automatic_state, workers=workers, device=settings().torch_device(),
+        name=model.name, progress_bars=ui.progress_bar,
     )  # fmt: skip
-    result = _curvature(graph, labels, per_class, alpha, state, workers, timings)
-    report_bottlenecks, found = _analyses(graph, result, top, communities, timings)
-    _print_tables(model.name, result, report_bottlenecks, found)
-    from graphcurv.analyses.neural_report import write_report
-
-    metadata = {
-        "model": model.name,
-        "calibration": {"dataset": split.name, "split": split.split, "per_class": per_class, "seed": seed},
-        "device": str(settings().torch_device()),
-        "graph": {"nodes": int(graph.num_nodes), "edges": int(sum(graph.connection_num_edges))},
-        "seconds": {name: round(value, 3) for name, value in timings.items()},
-    }
-    written = write_report(output, graph, result, report_bottlenecks, found, metadata=metadata)
-    if automatic_state:
-        state.unlink(missing_ok=True)
-    ui.console.print(f"wrote {output}/ ({', '.join(written)})")
+    _print_tables(model.name, analysis.curvature, analysis.bottlenecks, analysis.communities)
+    ui.console.print(f"wrote {output}/ ({', '.join(analysis.written)})")
 
 
 def _run_key(model: Path, options: dict) -> str:
@@ -129,60 +116,6 @@ def _run_key(model: Path, options: dict) -> str:
     stat = model.stat() if model.exists() else None
     text = repr((str(model.resolve()), stat and stat.st_size, stat and stat.st_mtime_ns, sorted(options.items())))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def _calibrated_graph(model, dataset, data_root, per_class, seed, timings, model_options):
-    from graphcurv.datasets import calibration_set
-    from graphcurv.neural import export as export_graph
-
-    started = time.perf_counter()
-    net = load_model_from_options(model, **model_options)
-    split = load_dataset_from_options(dataset, data_root, "val")
-    with ui.progress_bar("calibration set") as progress:
-        inputs, labels = calibration_set(net, split, per_class, seed=seed, progress=progress)
-    timings["calibration"] = time.perf_counter() - started
-    started = time.perf_counter()
-    with ui.progress_bar("neural graph") as progress:
-        graph = export_graph(net, inputs, progress=progress)
-    graph.name = model.name
-    timings["export"] = time.perf_counter() - started
-    return graph, labels, split
-
-
-def _curvature(graph, labels, per_class, alpha, state, workers, timings):
-    from graphcurv.neural.curvature import neural_curvature
-
-    device = settings().torch_device()
-    started = time.perf_counter()
-    with ui.progress_bar("neural curvature") as progress:
-        result = neural_curvature(
-            graph.to(device) if device.type != "cpu" else graph,
-            alpha,
-            labels=labels,
-            checkpoints=[k for k in CHECKPOINTS if k <= per_class],
-            state=state,
-            workers=workers,
-            progress=progress,
-        )
-    timings["curvature"] = time.perf_counter() - started
-    return result
-
-
-def _analyses(graph, result, top, communities, timings):
-    from graphcurv.analyses.bottlenecks import bottleneck_report
-
-    started = time.perf_counter()
-    report = bottleneck_report(graph, result, top=top)
-    timings["bottlenecks"] = time.perf_counter() - started
-    if not communities:
-        return report, None
-    from graphcurv.analyses.model_communities import model_communities
-
-    started = time.perf_counter()
-    with ui.progress_bar("communities (Ricci flow)") as progress:
-        found = model_communities(graph, bridges=top, progress=progress)
-    timings["communities"] = time.perf_counter() - started
-    return report, found
 
 
 def _label(text: str) -> str:
