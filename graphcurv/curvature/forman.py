@@ -192,3 +192,24 @@ def balanced_forman(data: Data, *, dtype: torch.dtype | None = None) -> Tensor:
     ric = 2 / dx + 2 / dy - 2 + 2 * t / high + t / low
     ric = ric + torch.where(gamma > 0, squares / (gamma.clamp(min=1) * high), 0.0)
     return torch.where(low > 1, ric, torch.zeros_like(ric))
+
+
+FORMAN_CURVATURES = {"forman": forman, "augmented": augmented_forman, "balanced": balanced_forman}
+"""The Forman curvatures by name: the one table every caller dispatches through."""
+
+
+def forman_curvature(data: Data, method: str = "forman", *, dtype: torch.dtype | None = None) -> Tensor:
+    """The Forman curvature ``method`` of every edge: ``"forman"`` (1-d), ``"augmented"`` or
+    ``"balanced"`` (also spelt ``"augmented_forman"``, ``"balanced_forman"``); see those functions.
+
+        >>> import torch
+        >>> from torch_geometric.data import Data
+        >>> ei = torch.tensor([[0, 1, 1, 2, 2, 0], [1, 0, 2, 1, 0, 2]])
+        >>> forman_curvature(Data(edge_index=ei, num_nodes=3), "augmented")
+        tensor([3., 3., 3., 3., 3., 3.])
+    """
+    key = str(method).strip().lower().replace("-", "_")
+    key = key[: -len("_forman")] if key.endswith("_forman") else key
+    if key not in FORMAN_CURVATURES:
+        raise GraphcurvError(f"unknown Forman curvature {method!r}: use one of {', '.join(sorted(FORMAN_CURVATURES))}")
+    return FORMAN_CURVATURES[key](data, dtype=dtype)

@@ -47,3 +47,14 @@ def test_curvature_errors_are_one_line(tmp_path, capsys):
     assert main(["curvature", "karate", "--alpha", "2"]) == 1
     assert "alpha" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_forman_methods_dispatch_through_the_librarys_one_table(monkeypatch, capsys):
+    from graphcurv.curvature import FORMAN_CURVATURES
+
+    def marked(data, *, dtype=None):
+        return torch.full((data.edge_index.size(1),), 7.25, dtype=torch.float64)
+
+    monkeypatch.setitem(FORMAN_CURVATURES, "balanced", marked)
+    assert main(["--device", "cpu", "curvature", "ws:n=12,k=4,p=0.0", "--method", "balanced", "--top", "1"]) == 0
+    assert "7.25" in capsys.readouterr().out

@@ -310,3 +310,17 @@ def test_cuda_matches_cpu():
         gpu = function(graph_data.to("cuda"), dtype=F64)
         assert gpu.device.type == "cuda"
         assert torch.allclose(cpu, gpu.cpu(), rtol=1e-12, atol=1e-12)
+
+
+def test_forman_curvature_picks_a_method_by_name():
+    from graphcurv.curvature.forman import FORMAN_CURVATURES, forman_curvature
+    from graphcurv.errors import GraphcurvError
+
+    ei = torch.tensor([[0, 1, 1, 2, 2, 0], [1, 0, 2, 1, 0, 2]])
+    data = Data(edge_index=ei, num_nodes=3)
+    assert sorted(FORMAN_CURVATURES) == ["augmented", "balanced", "forman"]
+    for name, function in [("forman", forman), ("augmented", augmented_forman), ("balanced_forman", balanced_forman)]:
+        assert torch.equal(forman_curvature(data, name), function(data))
+    assert forman_curvature(data, "augmented_forman", dtype=torch.float32).dtype == torch.float32
+    with pytest.raises(GraphcurvError, match="unknown Forman curvature 'ollivier'.*augmented, balanced, forman"):
+        forman_curvature(data, "ollivier")

@@ -61,10 +61,9 @@ def curvature(
             result = ollivier_ricci(data, alpha=alpha, solver=solver.value, tol=tol, progress=progress)
         data.edge_curvature, data.node_curvature = result.edge_curvature, result.node_curvature
     else:
-        from graphcurv.curvature.forman import augmented_forman, balanced_forman, forman
+        from graphcurv.curvature.forman import forman_curvature
 
-        function = {"forman": forman, "augmented": augmented_forman, "balanced": balanced_forman}
-        data.edge_curvature = function[method.value](data)
+        data.edge_curvature = forman_curvature(data, method.value)
     seconds = time.perf_counter() - started
     data = data.cpu()
     summary = curvature_summary(data, data.edge_curvature, top=top)
