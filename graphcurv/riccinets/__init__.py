@@ -10,7 +10,9 @@
   controller and the search loop;
 * :mod:`~graphcurv.riccinets.magnitude`, :mod:`~graphcurv.riccinets.pipeline`,
   :mod:`~graphcurv.riccinets.compare`: the lowest-magnitude baseline, training, the paper's
-  comparison.
+  comparison;
+* :mod:`~graphcurv.riccinets.saving`, :mod:`~graphcurv.riccinets.drawing`: the pruned network
+  written as a checkpoint with its provenance, and the drawing of the pruned stages.
 
 Docs: docs/riccinets.md.
 """

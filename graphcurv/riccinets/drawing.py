@@ -1,14 +1,20 @@
-"""The PNG of ``graphcurv riccinets prune``: one panel per stage, kept edges solid, removed edges faint.
+"""The drawing of pruned stage graphs (the PNG of ``graphcurv riccinets prune``): one panel per
+stage, kept edges solid, removed edges faint.
 
 Nodes sit at their topological layer (longest path from a node without predecessor), so every edge
 points to the right. Colours say what a surviving node does after pruning: reads the stage input (no
 predecessor left), feeds the stage output (no successor left), both, or neither; removed nodes are hollow.
-Registers no command.
+
+>>> topological_layout([(0, 1), (0, 2), (1, 2)], 3)
+[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)]
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+__all__ = ["ROLE_COLOURS", "draw_stages", "topological_layout"]
 
 ROLE_COLOURS = {
     "reads the stage input": "tab:green",
@@ -73,7 +79,7 @@ def _panel(axes, graph, cut, stage: int) -> None:
     axes.set_yticks([])
 
 
-def draw_stages(path: Path, graphs: list, cuts: list, *, title: str = "", dpi: int = 120) -> Path:
+def draw_stages(path: str | os.PathLike[str], graphs: list, cuts: list, *, title: str = "", dpi: int = 120) -> Path:
     """Draw every stage graph and what pruning kept (module docstring); write the PNG atomically.
 
     ``cuts`` holds one :class:`~graphcurv.riccinets.graph_ops.PrunedGraph` per stage graph.

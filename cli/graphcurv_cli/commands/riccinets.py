@@ -1,8 +1,9 @@
 """``graphcurv riccinets prune|train|search|compare``: RicciNets, Ricci-flow pruning of random networks.
 
 This module holds the sub-app, the options every RicciNets command shares and ``prune``;
-``train`` is in :mod:`riccinets_train`, ``search`` and ``compare`` in :mod:`riccinets_search`,
-the stage drawing in :mod:`riccinets_draw`.
+``train`` is in :mod:`riccinets_train`, ``search`` and ``compare`` in :mod:`riccinets_search`;
+writing the pruned network and drawing the stages are library functions
+(:mod:`graphcurv.riccinets.saving`, :mod:`graphcurv.riccinets.drawing`).
 """
 
 from __future__ import annotations
@@ -178,40 +179,18 @@ def network_rows(base, stats) -> list[tuple]:
 def write_pruned_network(output: Path, graphs: list, cuts: list, shape, *, hparams: dict[str, float], channels: int,
                          head_channels: int, dangling: str, iterations: int, dataset: str | None,
                          wiring: dict) -> tuple:  # fmt: skip
-    """Build the pruned RandWire (seeded by ``--seed``), print its tables, write it; return (base, pruned) stats.
+    """:func:`graphcurv.riccinets.saving.write_pruned_network` seeded by ``--seed``, with its tables; (base, pruned)."""
+    from graphcurv.riccinets.saving import write_pruned_network as write
 
-    ``shape`` is an ``ImageDataset`` giving the image shape and classes (it may hold no image).
-    """
-    from dataclasses import asdict
-
-    from graphcurv.models import save_model
-    from graphcurv.riccinets.network import randwire_config
-    from graphcurv.riccinets.pipeline import build_network, network_stats
-
-    seed = settings().seed
-    pruned = [c.pruned.graph for c in cuts]
-    options = {"channels": channels, "head_channels": head_channels, "seed": seed}
-    base = network_stats(build_network(graphs, shape, **options), shape)
-    model = build_network(pruned, shape, **options)
-    stats = network_stats(model, shape)
+    written = write(output, graphs, cuts, shape, hparams=hparams, channels=channels, head_channels=head_channels,
+                    dangling=dangling, iterations=iterations, dataset=dataset, wiring=wiring,
+                    seed=settings().seed)  # fmt: skip
     columns = ["stage", "nodes", "nodes left", "edges", "edges left", "iterations", "converged"]
     ui.console.print(ui.table("RicciNets pruning per stage", columns, stage_rows(graphs, cuts)))
     title = f"RandWire C={channels} on {shape.in_channels}x{shape.image_size}x{shape.image_size} images"
-    ui.console.print(ui.table(title, ["", "unpruned", "pruned", "share"], network_rows(base, stats)))
-    unpruned = randwire_config(graphs)
-    metrics = {
-        "riccinets": {
-            "hparams": hparams, "dangling": dangling, "iterations": iterations, "dataset": dataset, "seed": seed,
-            "wiring": wiring, "flow_iterations": [c.iterations for c in cuts], "converged": [c.converged for c in cuts],
-            "shares": stats.shares(base), "unpruned": asdict(base), "pruned": asdict(stats),
-            "unpruned_graphs": {"nodes": unpruned["nodes"], "edges": unpruned["edges"]},
-        }
-    }  # fmt: skip
-    config = randwire_config(pruned, channels=channels, in_channels=shape.in_channels, num_classes=shape.num_classes,
-                             head_channels=head_channels, image_size=shape.image_size)  # fmt: skip
-    save_model(model.cpu(), output, arch="randwire", config=config, metrics=metrics)
+    ui.console.print(ui.table(title, ["", "unpruned", "pruned", "share"], network_rows(written.base, written.stats)))
     ui.console.print(f"wrote {output} (pruned, untrained RandWire; {output.stat().st_size / 1024:.0f} KiB)")
-    return base, stats
+    return written.base, written.stats
 
 
 def image_shape(ctx: typer.Context, dataset: str, data_root: Path | None, in_channels: int, image_size: int,
@@ -277,8 +256,8 @@ def prune(
 
     Example: graphcurv --seed 0 riccinets prune --dataset cifar10 --data-root ~/cifar -o net.pt
     """
+    from graphcurv.riccinets.drawing import draw_stages
     from graphcurv.riccinets.wiring import save_graphs as write_graphs
-    from graphcurv_cli.commands.riccinets_draw import draw_stages
 
     check_suffix(output, ".pt")
     check_suffix(save_graphs, ".pt", "--save-graphs")
