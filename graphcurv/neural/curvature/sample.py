@@ -91,7 +91,7 @@ def sample_curvature(
         live = torch.nonzero(~dead & chosen).flatten()
         if k == 0 or k == last - 1:  # a point mass on one side: closed form, no truncation
             src, dst = _sides(geometry, layer_activation, k, alpha, 0.0)
-            waits = _point_mass_w1(geometry, k, live, src, dst)
+            waits = point_mass_w1(geometry, k, live, src, dst)
         else:
             waits = _submit_edges(geometry, k, live, src, dst, submit, max_entries)
         jobs.append((k, src, dst, dead, live, waits, chosen))
@@ -136,7 +136,7 @@ def _sides(geometry: ChainGeometry, layer_activation, k: int, alpha: float, thre
     return src, dst
 
 
-def _point_mass_w1(geometry: ChainGeometry, k: int, edges: Tensor, src: SideMeasures, dst: SideMeasures) -> Tensor:
+def point_mass_w1(geometry: ChainGeometry, k: int, edges: Tensor, src: SideMeasures, dst: SideMeasures) -> Tensor:
     """W1 of edges with a point mass on one side, as one sparse-dense product per sample.
 
     Source delta_i (input layer): W1 = m_j(j) d(i, j) + sum_s m_j(s) D2[i, s]; target

@@ -1,0 +1,333 @@
+r"""The grouped exact engine: kappa_N of every edge for one input, solving shared structure once.
+
+Same values as :func:`~graphcurv.neural.curvature.sample.sample_curvature` (the per-edge
+engine, kept as the reference path), by a different algorithm. Per connection whose
+both ends spread (not the first, not the last):
+
+1. edges are grouped by (neighbour class of i, neighbour class of j)
+   (:mod:`~graphcurv.neural.curvature.groups`): one class per dense layer, one per
+   conv position;
+2. per group and input the two spread measures are computed once, truncated (masses
+   below ``threshold`` moved onto the centres, then equalised so both centres carry
+   the same mass), and the shared problem P -> S is solved once with its duals;
+3. per edge, the bounds of :mod:`~graphcurv.neural.curvature.certificates` (two primal
+   plans, two dual solutions: a few gathers per edge) settle W1 when they meet;
+4. the remaining edges get their own exact LP (POT's network simplex, in the solver
+   pool), except, when ``ceiling`` is given (the running minimum over inputs), those
+   whose certified lower bound on kappa already reaches it: they cannot change the
+   minimum, and their returned value is that lower bound.
+
+Truncation keeps its certified per-edge bound (moved mass times the longest detour);
+edges whose bound exceeds ``tol`` are redone with untruncated measures. Groups with
+a point mass on one side (a neuron with no active neighbour there) use the closed form.
+The first and last connections keep the closed forms of the per-edge engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from graphcurv import arrays as xp
+from graphcurv.neural.curvature.certificates import edge_bounds, shared_problem
+from graphcurv.neural.curvature.groups import ConnectionGroups, SideClasses, connection_groups, side_classes
+from graphcurv.neural.curvature.measures import SideLayout, side_measures
+from graphcurv.neural.curvature.sample import UNTRUNCATED, ChainGeometry, Submit, point_mass_w1
+from graphcurv.transport.problems import TransportProblems
+
+CERTIFY_TOL = 1e-12  # upper - lower bound on kappa below which an edge counts as certified
+
+
+@dataclass
+class GroupedGeometry:
+    """The chain's geometry plus the edge groups of every middle connection."""
+
+    geometry: ChainGeometry
+    groups: list[ConnectionGroups | None]
+
+
+@dataclass
+class EngineStats:
+    """What settled the live edges: certificates, closed forms, LPs, or the ceiling."""
+
+    groups: int = 0
+    certified: int = 0
+    closed_form: int = 0
+    solved: int = 0
+    skipped: int = 0
+    untruncated: int = 0
+    per_connection: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, k: int, name: str, count: int) -> None:
+        setattr(self, name, getattr(self, name) + count)
+        row = self.per_connection.setdefault(k, {})
+        row[name] = row.get(name, 0) + count
+
+
+def grouped_geometry(geometry: ChainGeometry) -> GroupedGeometry:
+    """Group the edges of every connection with spread measures on both ends (input-independent)."""
+    links, groups = geometry.chain.links, []
+    for k, link in enumerate(links):
+        before, after = geometry.before[k], geometry.after[k]
+        if before is None or after is None:
+            groups.append(None)
+            continue
+        groups.append(connection_groups(link.src, link.dst, side_classes(before), side_classes(after)))
+    return GroupedGeometry(geometry, groups)
+
+
+@dataclass(frozen=True)
+class _ClassMeasures:
+    """One input's measure of every class of a side: CSR over classes (numpy)."""
+
+    ptr: np.ndarray
+    node: np.ndarray
+    mass: np.ndarray
+    moved: np.ndarray
+    has_side: np.ndarray
+
+    def of(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.node[self.ptr[k] : self.ptr[k + 1]], self.mass[self.ptr[k] : self.ptr[k + 1]]
+
+
+def grouped_sample_curvature(
+    grouped: GroupedGeometry,
+    activation: Tensor,
+    alpha: float,
+    submit: Submit,
+    *,
+    threshold: float = 1e-15,
+    tol: float = 1e-9,
+    max_entries: int = 1 << 18,
+    ceiling: list[Tensor] | None = None,
+    edges: list[Tensor | None] | None = None,
+    stats: EngineStats | None = None,
+) -> tuple[list[Tensor], list[Tensor], float]:
+    """Per connection: kappa_N of every edge and the dead-rule mask; and the largest
+    truncation bound left (as :func:`~graphcurv.neural.curvature.sample.sample_curvature`).
+
+    ``ceiling`` (per connection, the running minimum score of every edge) lets edges
+    skip their LP when their lower bound cannot go below it; ``edges`` restricts the
+    work to some edges (the others get NaN); ``stats`` counts what settled each edge.
+    """
+    geometry = grouped.geometry
+    chain, device = geometry.chain, activation.device
+    stats = EngineStats() if stats is None else stats
+    layer_activation = [activation[s : s + n].double().cpu() for s, n in zip(chain.starts, chain.sizes)]
+    last = chain.num_layers - 1
+    pending, out_kappa, out_dead, worst = [], [], [], 0.0
+    for k, link in enumerate(chain.links):
+        src_cpu, dst_cpu = link.src.cpu(), link.dst.cpu()
+        dead = torch.zeros(link.num_edges, dtype=torch.bool)
+        if k >= 1:
+            dead |= layer_activation[k][src_cpu] == 0
+        if k + 1 < last:
+            dead |= layer_activation[k + 1][dst_cpu] == 0
+        chosen = _chosen(edges, k, link.num_edges)
+        live = ~dead & chosen
+        kappa = torch.ones(link.num_edges, dtype=torch.float64)
+        kappa[~chosen] = torch.nan
+        groups = grouped.groups[k]
+        if groups is None:  # a point mass on one side: the per-edge engine's closed form
+            src, dst = _point_sides(geometry, layer_activation, k, alpha)
+            index = torch.nonzero(live).flatten()
+            w1 = point_mass_w1(geometry, k, index, src, dst).cpu()
+            length = link.length.cpu()[index]
+            kappa[index] = (1.0 - w1 / length) / (1.0 - alpha)
+            stats.add(k, "closed_form", int(index.numel()))
+        else:
+            limit = None if ceiling is None else ceiling[k].detach().double().cpu().numpy()
+            solver = _ConnectionSolver(geometry, groups, k, layer_activation, alpha, threshold, tol, limit, stats)
+            pending.append((k, kappa, solver.run(live.numpy(), kappa.numpy(), submit, max_entries)))
+            worst = max(worst, solver.worst)
+        out_kappa.append(kappa)
+        out_dead.append(dead & chosen)
+    for k, kappa, waits in pending:  # LPs were solving while later connections were prepared
+        length = chain.links[k].length.cpu()
+        for index, wait in waits:
+            w1 = wait().cpu()
+            kappa[index] = (1.0 - w1 / length[index]) / (1.0 - alpha)
+    return [t.to(device) for t in out_kappa], [t.to(device) for t in out_dead], worst
+
+
+class _ConnectionSolver:
+    """Groups of one connection for one input (a thin holder of what every group reads)."""
+
+    def __init__(self, geometry, groups, k, layer_activation, alpha, threshold, tol, limit, stats):
+        link, self.k = geometry.chain.links[k], k
+        self.groups, self.alpha, self.tol, self.limit, self.stats = groups, alpha, tol, limit, stats
+        self.src, self.dst = link.src.cpu().numpy(), link.dst.cpu().numpy()
+        self.length = link.length.cpu().numpy()
+        distances = geometry.distances[k]
+        self.after = xp.to_numpy(distances.after)  # D2[layer k, layer k+2]
+        self.before = xp.to_numpy(distances.before)  # D2[layer k-1, layer k+1]
+        self.across = xp.to_numpy(distances.across)  # D3[layer k-1, layer k+2]
+        before, after = geometry.before[k], geometry.after[k]
+        left, right = layer_activation[k - 1], layer_activation[k + 2]
+        self.in_measures = [_class_measures(before, groups.sources, left, alpha, t) for t in (threshold, UNTRUNCATED)]
+        self.out_measures = [_class_measures(after, groups.targets, right, alpha, t) for t in (threshold, UNTRUNCATED)]
+        self.in_longest = _longest(before, left)
+        self.out_longest = _longest(after, right)
+        self.worst = 0.0
+
+    def run(self, live: np.ndarray, kappa: np.ndarray, submit: Submit, max_entries: int) -> list:
+        """Fill ``kappa`` for every live edge settled without an LP; submit the LPs and
+        return ``(edge indices, wait)`` pairs."""
+        groups, waits = self.groups, []
+        for g in range(groups.num_groups):
+            edges = groups.order[groups.ptr[g] : groups.ptr[g + 1]]
+            edges = edges[live[edges]]
+            if edges.size == 0:
+                continue
+            self.stats.add(self.k, "groups", 1)
+            cs, ct = int(groups.source_class[g]), int(groups.target_class[g])
+            lp, problem, redo = self._group(edges, cs, ct, kappa, truncated=True)
+            if lp.size:
+                waits.extend(self._submit(lp, problem, submit, max_entries))
+            if redo.size:
+                self.stats.add(self.k, "untruncated", int(redo.size))
+                lp, problem, _ = self._group(redo, cs, ct, kappa, truncated=False)
+                if lp.size:
+                    waits.extend(self._submit(lp, problem, submit, max_entries))
+        return waits
+
+    def _group(self, edges: np.ndarray, cs: int, ct: int, kappa: np.ndarray, truncated: bool):  # noqa: C901
+        """Settle what the group's certificates can; return the edges needing an LP, the
+        group's problem data for them, and the edges to redo untruncated."""
+        which = 0 if truncated else 1
+        ins, outs = self.in_measures[which], self.out_measures[which]
+        i, j, d = self.src[edges], self.dst[edges], self.length[edges]
+        scale = d * (1.0 - self.alpha)
+        none = np.zeros(0, dtype=np.int64)
+        if not (ins.has_side[cs] and outs.has_side[ct]):
+            w1 = self._point_side(ins, outs, cs, ct, i, j, d)
+            kappa[edges] = 1.0 - w1 / d
+            kappa[edges] /= 1.0 - self.alpha
+            self.stats.add(self.k, "closed_form", int(edges.size))
+            return none, None, none
+        (p, mu), (s, nu) = ins.of(cs), outs.of(ct)
+        moved = max(float(ins.moved[cs]), float(outs.moved[ct]))
+        mu, nu = _shave(mu, moved - float(ins.moved[cs])), _shave(nu, moved - float(outs.moved[ct]))
+        keep_p, keep_s = mu > 0, nu > 0
+        p, mu, s, nu = p[keep_p], mu[keep_p], s[keep_s], nu[keep_s]
+        bound = 2.0 * moved * (d + self.in_longest[i] + self.out_longest[j]) / scale if truncated else 0.0 * d
+        redo = bound > self.tol
+        if redo.any():
+            edges, i, j, d, scale, bound, done = edges[~redo], i[~redo], j[~redo], d[~redo], scale[~redo], bound[~redo], edges[redo]
+        else:
+            done = none
+        if edges.size == 0:
+            return none, None, done
+        self.worst = max(self.worst, float(bound.max()))
+        centre = self.alpha + moved
+        rows_i, edge_row = np.unique(i, return_inverse=True)
+        cols_j, edge_col = np.unique(j, return_inverse=True)
+        block = self.across[np.ix_(p, s)]
+        rows = self.after[np.ix_(rows_i, s)]
+        cols = self.before[np.ix_(p, cols_j)]
+        if not (np.isfinite(block).all() and np.isfinite(rows).all() and np.isfinite(cols).all()):
+            return edges, (p, mu, s, nu, centre, block), done  # unreachable pairs: leave them to the LP, as the per-edge engine does
+        shared = shared_problem(mu, nu, block)
+        bounds = edge_bounds(centre, shared, mu, nu, rows, cols, edge_row.reshape(-1), edge_col.reshape(-1), d)
+        low_kappa = (1.0 - bounds.upper / d) / (1.0 - self.alpha)
+        high_kappa = (1.0 - bounds.lower / d) / (1.0 - self.alpha)
+        certified = high_kappa - low_kappa <= CERTIFY_TOL * np.maximum(1.0, np.abs(low_kappa))
+        kappa[edges[certified]] = low_kappa[certified]
+        self.stats.add(self.k, "certified", int(certified.sum()))
+        open_ = ~certified
+        if self.limit is not None:
+            floor = low_kappa - bound
+            skip = open_ & (floor >= self.limit[edges])
+            kappa[edges[skip]] = floor[skip]
+            self.stats.add(self.k, "skipped", int(skip.sum()))
+            open_ &= ~skip
+        return edges[open_], (p, mu, s, nu, centre, block), done
+
+    def _point_side(self, ins, outs, cs, ct, i, j, d) -> np.ndarray:
+        """W1 when one side is a point mass: the other side's measure against one row/column."""
+        if ins.has_side[cs]:  # target is delta_j: W1 = mu_c d + sum_p mu_p D2[p, j]
+            p, mu = ins.of(cs)
+            return (1.0 - mu.sum()) * d + (mu[:, None] * self.before[np.ix_(p, j)]).sum(0)
+        if outs.has_side[ct]:  # source is delta_i
+            s, nu = outs.of(ct)
+            return (1.0 - nu.sum()) * d + (self.after[np.ix_(i, s)] * nu[None, :]).sum(1)
+        return d.copy()
+
+    def _submit(self, edges: np.ndarray, problem: tuple, submit: Submit, max_entries: int) -> list:
+        """Exact LPs of the open edges of a group, in batches of about ``max_entries`` entries."""
+        waits = []
+        p, mu, s, nu, centre, block = problem
+        per = (1 + p.size) * (1 + s.size)
+        step = max(1, max_entries // per)
+        a_side = np.concatenate([[centre], mu])
+        b_side = np.concatenate([[centre], nu])
+        for start in range(0, edges.size, step):
+            part = edges[start : start + step]
+            i, j, d = self.src[part], self.dst[part], self.length[part]
+            cost = np.empty((part.size, 1 + p.size, 1 + s.size))
+            cost[:, 0, 0] = d
+            cost[:, 0, 1:] = self.after[np.ix_(i, s)]
+            cost[:, 1:, 0] = self.before[np.ix_(p, j)].T
+            cost[:, 1:, 1:] = block
+            n = part.size
+            problems = TransportProblems(
+                torch.from_numpy(np.tile(a_side, n)),
+                torch.from_numpy(np.tile(b_side, n)),
+                torch.from_numpy(cost.reshape(-1)),
+                torch.arange(n + 1) * a_side.size,
+                torch.arange(n + 1) * b_side.size,
+                torch.arange(n + 1) * per,
+            )
+            self.stats.add(self.k, "solved", n)
+            waits.append((torch.from_numpy(part), submit(problems)))
+        return waits
+
+
+def _shave(mass: np.ndarray, amount: float) -> np.ndarray:
+    """Remove ``amount`` of mass from the smallest entries first (the rest is kept as is)."""
+    if amount <= 0:
+        return mass
+    order = np.argsort(mass, kind="stable")
+    taken = np.minimum(mass[order], np.maximum(amount - np.concatenate([[0.0], np.cumsum(mass[order])[:-1]]), 0.0))
+    out = mass.copy()
+    out[order] -= taken
+    return out
+
+
+def _class_measures(layout: SideLayout, classes: SideClasses, activation: Tensor, alpha: float, threshold: float):
+    """Measures of the class representatives (identical for every member)."""
+    reps = torch.from_numpy(classes.representative)
+    ptr = layout.ptr.cpu()
+    start, count = ptr[reps], ptr[reps + 1] - ptr[reps]
+    entry = torch.repeat_interleave(start - torch.cat([count.new_zeros(1), count.cumsum(0)[:-1]]), count)
+    entry = entry + torch.arange(int(count.sum()))
+    sub = SideLayout(torch.cat([count.new_zeros(1), count.cumsum(0)]), layout.node.cpu()[entry], layout.length.cpu()[entry])
+    m = side_measures(sub, activation, alpha, threshold)
+    has_side = m.ptr[1:] > m.ptr[:-1]  # some neighbour kept (all truncated away cannot happen: 1 - alpha >> threshold)
+    return _ClassMeasures(m.ptr.numpy(), m.node.numpy(), m.mass.numpy(), m.moved.numpy(), has_side.numpy())
+
+
+def _longest(layout: SideLayout, activation: Tensor) -> np.ndarray:
+    """Per centre: the longest edge to an active neighbour (0 if none)."""
+    ptr, node, length = layout.ptr.cpu(), layout.node.cpu(), layout.length.cpu()
+    owner = torch.repeat_interleave(torch.arange(ptr.numel() - 1), ptr[1:] - ptr[:-1])
+    values = torch.where(activation[node] > 0, length.double(), 0.0)
+    out = torch.zeros(ptr.numel() - 1, dtype=torch.float64).scatter_reduce(0, owner, values, reduce="amax")
+    return out.numpy()
+
+
+def _point_sides(geometry: ChainGeometry, layer_activation, k: int, alpha: float):
+    from graphcurv.neural.curvature.sample import _sides
+
+    return _sides(geometry, [a for a in layer_activation], k, alpha, 0.0)
+
+
+def _chosen(edges: list[Tensor | None] | None, k: int, count: int) -> Tensor:
+    if edges is None or edges[k] is None:
+        return torch.ones(count, dtype=torch.bool)
+    mask = torch.zeros(count, dtype=torch.bool)
+    mask[torch.as_tensor(edges[k], dtype=torch.long).cpu()] = True
+    return mask
