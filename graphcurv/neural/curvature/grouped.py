@@ -35,7 +35,14 @@ from graphcurv import arrays as xp
 from graphcurv.neural.curvature.certificates import edge_bounds, shared_problem
 from graphcurv.neural.curvature.groups import ConnectionGroups, SideClasses, connection_groups, side_classes
 from graphcurv.neural.curvature.measures import SideLayout, side_measures
-from graphcurv.neural.curvature.sample import UNTRUNCATED, ChainGeometry, Submit, point_mass_w1
+from graphcurv.neural.curvature.sample import (
+    UNTRUNCATED,
+    ChainGeometry,
+    Submit,
+    chosen_edges,
+    layer_sides,
+    point_mass_w1,
+)
 from graphcurv.transport.problems import TransportProblems
 
 CERTIFY_TOL = 1e-12  # upper - lower bound on kappa below which an edge counts as certified
@@ -126,13 +133,13 @@ def grouped_sample_curvature(
             dead |= layer_activation[k][src_cpu] == 0
         if k + 1 < last:
             dead |= layer_activation[k + 1][dst_cpu] == 0
-        chosen = _chosen(edges, k, link.num_edges)
+        chosen = chosen_edges(edges, k, link.num_edges, torch.device("cpu"))
         live = ~dead & chosen
         kappa = torch.ones(link.num_edges, dtype=torch.float64)
         kappa[~chosen] = torch.nan
         groups = grouped.groups[k]
         if groups is None:  # a point mass on one side: the per-edge engine's closed form
-            src, dst = _point_sides(geometry, layer_activation, k, alpha)
+            src, dst = layer_sides(geometry, layer_activation, k, alpha, 0.0)
             index = torch.nonzero(live).flatten()
             w1 = point_mass_w1(geometry, k, index, src, dst).cpu()
             length = link.length.cpu()[index]
@@ -194,16 +201,15 @@ class _ConnectionSolver:
                     waits.extend(self._submit(lp, problem, submit, max_entries))
         return waits
 
-    def _group(self, edges: np.ndarray, cs: int, ct: int, kappa: np.ndarray, truncated: bool):  # noqa: C901
+    def _group(self, edges: np.ndarray, cs: int, ct: int, kappa: np.ndarray, truncated: bool):
         """Settle what the group's certificates can; return the edges needing an LP, the
         group's problem data for them, and the edges to redo untruncated."""
         which = 0 if truncated else 1
         ins, outs = self.in_measures[which], self.out_measures[which]
         i, j, d = self.src[edges], self.dst[edges], self.length[edges]
-        scale = d * (1.0 - self.alpha)
         none = np.zeros(0, dtype=np.int64)
-        if not (ins.has_side[cs] and outs.has_side[ct]):
-            w1 = self._point_side(ins, outs, cs, ct, i, j, d)
+        if not (ins.has_side[cs] and outs.has_side[ct]):  # a closed form: untruncated measures, no bound
+            w1 = self._point_side(self.in_measures[1], self.out_measures[1], cs, ct, i, j, d)
             kappa[edges] = 1.0 - w1 / d
             kappa[edges] /= 1.0 - self.alpha
             self.stats.add(self.k, "closed_form", int(edges.size))
@@ -213,12 +219,12 @@ class _ConnectionSolver:
         mu, nu = _shave(mu, moved - float(ins.moved[cs])), _shave(nu, moved - float(outs.moved[ct]))
         keep_p, keep_s = mu > 0, nu > 0
         p, mu, s, nu = p[keep_p], mu[keep_p], s[keep_s], nu[keep_s]
-        bound = 2.0 * moved * (d + self.in_longest[i] + self.out_longest[j]) / scale if truncated else 0.0 * d
+        bound = 2.0 * moved * (d + self.in_longest[i] + self.out_longest[j]) / (d * (1.0 - self.alpha))
+        if not truncated:
+            bound[:] = 0.0
         redo = bound > self.tol
-        if redo.any():
-            edges, i, j, d, scale, bound, done = edges[~redo], i[~redo], j[~redo], d[~redo], scale[~redo], bound[~redo], edges[redo]
-        else:
-            done = none
+        done, keep = edges[redo], ~redo
+        edges, i, j, d, bound = edges[keep], i[keep], j[keep], d[keep], bound[keep]
         if edges.size == 0:
             return none, None, done
         self.worst = max(self.worst, float(bound.max()))
@@ -229,7 +235,8 @@ class _ConnectionSolver:
         rows = self.after[np.ix_(rows_i, s)]
         cols = self.before[np.ix_(p, cols_j)]
         if not (np.isfinite(block).all() and np.isfinite(rows).all() and np.isfinite(cols).all()):
-            return edges, (p, mu, s, nu, centre, block), done  # unreachable pairs: leave them to the LP, as the per-edge engine does
+            # unreachable pairs: leave them to the LP, as the per-edge engine does
+            return edges, (p, mu, s, nu, centre, block), done
         shared = shared_problem(mu, nu, block)
         bounds = edge_bounds(centre, shared, mu, nu, rows, cols, edge_row.reshape(-1), edge_col.reshape(-1), d)
         low_kappa = (1.0 - bounds.upper / d) / (1.0 - self.alpha)
@@ -317,17 +324,3 @@ def _longest(layout: SideLayout, activation: Tensor) -> np.ndarray:
     values = torch.where(activation[node] > 0, length.double(), 0.0)
     out = torch.zeros(ptr.numel() - 1, dtype=torch.float64).scatter_reduce(0, owner, values, reduce="amax")
     return out.numpy()
-
-
-def _point_sides(geometry: ChainGeometry, layer_activation, k: int, alpha: float):
-    from graphcurv.neural.curvature.sample import _sides
-
-    return _sides(geometry, [a for a in layer_activation], k, alpha, 0.0)
-
-
-def _chosen(edges: list[Tensor | None] | None, k: int, count: int) -> Tensor:
-    if edges is None or edges[k] is None:
-        return torch.ones(count, dtype=torch.bool)
-    mask = torch.zeros(count, dtype=torch.bool)
-    mask[torch.as_tensor(edges[k], dtype=torch.long).cpu()] = True
-    return mask

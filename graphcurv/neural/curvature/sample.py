@@ -81,16 +81,16 @@ def sample_curvature(
     last = chain.num_layers - 1
     jobs = []
     for k, link in enumerate(chain.links):
-        src, dst = _sides(geometry, layer_activation, k, alpha, threshold)
+        src, dst = layer_sides(geometry, layer_activation, k, alpha, threshold)
         dead = torch.zeros(link.num_edges, dtype=torch.bool, device=activation.device)
         if k >= 1:
             dead |= layer_activation[k][link.src] == 0
         if k + 1 < last:
             dead |= layer_activation[k + 1][link.dst] == 0
-        chosen = _chosen(edges, k, link.num_edges, activation.device)
+        chosen = chosen_edges(edges, k, link.num_edges, activation.device)
         live = torch.nonzero(~dead & chosen).flatten()
         if k == 0 or k == last - 1:  # a point mass on one side: closed form, no truncation
-            src, dst = _sides(geometry, layer_activation, k, alpha, 0.0)
+            src, dst = layer_sides(geometry, layer_activation, k, alpha, 0.0)
             waits = point_mass_w1(geometry, k, live, src, dst)
         else:
             waits = _submit_edges(geometry, k, live, src, dst, submit, max_entries)
@@ -103,7 +103,7 @@ def sample_curvature(
         bound = (src.moved[i] + dst.moved[j]) * (length + src.longest[i] + dst.longest[j]) / (length * (1 - alpha))
         redo = bound > tol
         if bool(redo.any()):
-            exact_src, exact_dst = _sides(geometry, layer_activation, k, alpha, UNTRUNCATED)
+            exact_src, exact_dst = layer_sides(geometry, layer_activation, k, alpha, UNTRUNCATED)
             waits = _submit_edges(geometry, k, live[redo], exact_src, exact_dst, submit, max_entries)
             w1[redo] = _collect(waits, activation.device)
             bound[redo] = 0.0
@@ -116,7 +116,7 @@ def sample_curvature(
     return kappa_out, dead_out, worst
 
 
-def _chosen(edges: list[Tensor | None] | None, k: int, count: int, device: torch.device) -> Tensor:
+def chosen_edges(edges: list[Tensor | None] | None, k: int, count: int, device: torch.device) -> Tensor:
     """Mask of the edges of connection k to compute (all unless ``edges[k]`` names some)."""
     if edges is None or edges[k] is None:
         return torch.ones(count, dtype=torch.bool, device=device)
@@ -125,7 +125,7 @@ def _chosen(edges: list[Tensor | None] | None, k: int, count: int, device: torch
     return mask
 
 
-def _sides(geometry: ChainGeometry, layer_activation, k: int, alpha: float, threshold: float):
+def layer_sides(geometry: ChainGeometry, layer_activation, k: int, alpha: float, threshold: float):
     """Measures of the link's source layer (over predecessors) and target layer (over successors)."""
     sizes, device = geometry.chain.sizes, layer_activation[0].device
     before, after = geometry.before[k], geometry.after[k]
