@@ -9,7 +9,8 @@ per connection (layer l -> layer l+1) and per layer:
   as ``numpy.quantile`` and ``torch.quantile``), max, mean and the share of negative
   edges. Two distributions are given: ``score``, the **minimum over samples** (the
   pruning score, with dead-neuron edges of a hidden source at 2.0), which every
-  ranking here uses, and ``mean``, the mean of :math:`\kappa_N` over samples;
+  ranking here uses, and ``mean``, the mean of :math:`\kappa_N` over samples (None
+  unless the curvature was computed with ``mean=True``: it needs every problem solved);
 * the ``top`` most negative edges (lowest ``score``, ties by edge order), one per
   parameter entry (a conv kernel weight appears at every output position; it is
   listed once, at its most negative edge), with the coordinates of both ends (layer, channel and spatial position for conv/input
@@ -126,7 +127,7 @@ class BottleneckEdge:
     source: Neuron
     target: Neuron
     score: float  # min over samples (the pruning score)
-    mean: float  # mean kappa_N over samples
+    mean: float | None  # mean kappa_N over samples (None unless computed with mean=True)
     weight: float
     parameter: str | None  # the parameter tensor the edge reads (None for pooling)
     parameter_index: tuple[int, ...] | None
@@ -147,7 +148,7 @@ class ConnectionBottlenecks:
     kind: str
     edges: int
     score: CurvatureDistribution  # min over samples
-    mean: CurvatureDistribution  # mean over samples
+    mean: CurvatureDistribution | None  # mean over samples (None unless computed with mean=True)
     most_negative: list[BottleneckEdge]
 
     def to_dict(self) -> dict:
@@ -235,7 +236,8 @@ def bottleneck_report(graph: Data, result, *, top: int = 10) -> BottleneckReport
     kinds = [c.kind for c in _chain_connections(graph, chain)]
     connection_rows = []
     for k, link in enumerate(chain.links):
-        score, mean = result.edge_score[k].cpu(), result.edge_mean[k].cpu()
+        score = result.edge_score[k].cpu()
+        mean = None if result.edge_mean is None else result.edge_mean[k].cpu()
         lowest = _lowest_edges(score, link.param_index.cpu() if link.param >= 0 else None, top)
         edges = [_edge(graph, layer_list, chain, k, e, score, mean, mean_activation) for e in lowest]
         connection_rows.append(
@@ -246,7 +248,7 @@ def bottleneck_report(graph: Data, result, *, top: int = 10) -> BottleneckReport
                 kinds[k],
                 link.num_edges,
                 curvature_distribution(score),
-                curvature_distribution(mean),
+                None if mean is None else curvature_distribution(mean),
                 edges,
             )
         )
@@ -270,7 +272,7 @@ def _chain_connections(graph: Data, chain) -> list:
     return [by_index[link.index] for link in chain.links]
 
 
-def _edge(graph: Data, layer_list, chain, k: int, e: int, score: Tensor, mean: Tensor, activation: Tensor):
+def _edge(graph: Data, layer_list, chain, k: int, e: int, score: Tensor, mean: Tensor | None, activation: Tensor):
     link = chain.links[k]
     i, j = int(link.src[e]), int(link.dst[e])
     parameter, index = None, None
@@ -283,7 +285,7 @@ def _edge(graph: Data, layer_list, chain, k: int, e: int, score: Tensor, mean: T
         neuron_at(layer_list[k], i),
         neuron_at(layer_list[k + 1], j),
         float(score[e]),
-        float(mean[e]),
+        None if mean is None else float(mean[e]),
         float(link.weight[e]),
         parameter,
         index,

@@ -86,6 +86,7 @@ def analyze_model(
     state: str | os.PathLike[str] | None = None,
     keep_state: bool = True,
     workers: int | None = None,
+    mean: bool = False,
     device: str | torch.device | None = None,
     name: str | None = None,
     progress_bars: ProgressBars | None = None,
@@ -104,6 +105,8 @@ def analyze_model(
         output: the report folder to write (``None``: write nothing).
         state: a file that saves the curvature run after every input, so a run resumes;
             ``keep_state=False`` removes it once the report is written.
+        mean: also report the mean of kappa_N over the inputs (every problem is then
+            solved; without it, problems that cannot lower a minimum are skipped).
         workers: transport solver processes (default: one per CPU core).
         device: where to compute the curvature (default: the model's device).
         name: the model's name in the report (default: its class name).
@@ -139,7 +142,7 @@ def analyze_model(
     seconds["export"] = time.perf_counter() - started
     started = time.perf_counter()
     with stage(progress_bars, "neural curvature") as progress:
-        curvature = _curvature(graph, labels, per_class, alpha, state, workers, device, progress)
+        curvature = _curvature(graph, labels, per_class, alpha, state, workers, mean, device, progress)
     seconds["curvature"] = time.perf_counter() - started
     bottlenecks, found = _analyses(graph, curvature, top, communities, seconds, progress_bars)
     metadata = {
@@ -158,7 +161,7 @@ def analyze_model(
     return analysis
 
 
-def _curvature(graph, labels, per_class, alpha, state, workers, device, progress):
+def _curvature(graph, labels, per_class, alpha, state, workers, mean, device, progress):
     from graphcurv.neural.curvature import neural_curvature
 
     return neural_curvature(
@@ -168,6 +171,7 @@ def _curvature(graph, labels, per_class, alpha, state, workers, device, progress
         checkpoints=[k for k in CHECKPOINTS if k <= per_class],
         state=state,
         workers=workers,
+        mean=mean,
         progress=progress,
     )
 

@@ -30,7 +30,6 @@ from graphcurv.progress import ProgressCallback
 __all__ = ["SCORES_FORMAT", "check_curvature_scores", "compute_curvature_scores", "load_curvature_scores"]
 
 
-
 def load_curvature_scores(path: str | os.PathLike[str], *, per_class: int | None = None) -> dict[str, Tensor]:
     """The per-parameter curvature scores stored in ``path`` (a ``scores.pt`` of ``graphcurv analyze``).
 
@@ -95,5 +94,5 @@ def compute_curvature_scores(
         calibration = calibration_set(model, data, per_class, seed=seed, progress=progress)
     inputs, labels = calibration
     graph = export(model, inputs, progress=progress)
-    result = neural_curvature(graph, alpha, labels=labels, workers=workers, progress=progress)
+    result = neural_curvature(graph, alpha, labels=labels, workers=workers, exact="parameters", progress=progress)
     return {name: value.detach().cpu() for name, value in result.param_scores.items()}

@@ -123,7 +123,7 @@ def test_conv_coordinates_and_kernel_entries():
 
 def test_report_of_a_real_run_agrees_with_its_scores():
     graph = export(_hand_network(), torch.tensor([[1.0, 0.0], [0.5, 0.5]]))
-    result = neural_curvature(graph, alpha=0.9)
+    result = neural_curvature(graph, alpha=0.9, mean=True)
     report = bottleneck_report(graph, result, top=4)
     lowest = min(float(score.min()) for score in result.edge_score)
     assert report.most_negative[0].score == lowest
@@ -131,6 +131,10 @@ def test_report_of_a_real_run_agrees_with_its_scores():
     for row, score, mean in zip(report.connections, result.edge_score, result.edge_mean):
         assert row.score == curvature_distribution(score) and row.mean == curvature_distribution(mean)
     assert report.to_dict()["connections"][1]["score"]["negative_share"] == row.score.negative_share
+    without_mean = bottleneck_report(graph, neural_curvature(graph, alpha=0.9), top=4)
+    assert all(row.mean is None for row in without_mean.connections)
+    assert [e.score for e in without_mean.most_negative] == [e.score for e in report.most_negative]
+    assert all(e.mean is None for e in without_mean.most_negative)
 
 
 def test_empty_distribution_and_errors():

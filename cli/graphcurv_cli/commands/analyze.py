@@ -68,6 +68,9 @@ def analyze(
         "--communities/--no-communities",
         help="Find Ricci-flow communities of the units (linear layers) and channels (conv layers).",
     ),
+    mean: bool = typer.Option(
+        False, "--mean", help="Also report the mean of kappa_N over the inputs (solves every problem: slower)."
+    ),
     workers: int = typer.Option(
         None, "--workers", help="Transport solver processes (default: one per CPU core).", show_default=False
     ),
@@ -95,7 +98,9 @@ def analyze(
     if output.exists() and not output.is_dir():
         raise GraphcurvError(f"--output {output} exists and is not a folder")
     seed = settings().seed if seed is None else seed
-    options = dict(dataset=dataset, data_root=str(data_root), per_class=per_class, alpha=alpha, seed=seed, arch=arch)
+    options = dict(
+        dataset=dataset, data_root=str(data_root), per_class=per_class, alpha=alpha, seed=seed, arch=arch, mean=mean
+    )
     automatic_state = state is None
     if automatic_state:
         key = _run_key(model, {**options, "activation": activation})
@@ -104,7 +109,7 @@ def analyze(
     split = load_dataset_from_options(dataset, data_root, "val")
     analysis = analyze_model(
         net, split, per_class=per_class, alpha=alpha, seed=seed, top=top, communities=communities, output=output,
-        state=state, keep_state=not automatic_state, workers=workers, device=settings().torch_device(),
+        state=state, keep_state=not automatic_state, workers=workers, mean=mean, device=settings().torch_device(),
         name=model.name, progress_bars=ui.progress_bar,
     )  # fmt: skip
     _print_tables(model.name, analysis.curvature, analysis.bottlenecks, analysis.communities)
@@ -144,7 +149,7 @@ def _print_tables(name: str, result, report, found) -> None:
             _label(e.source.label),
             _label(e.target.label),
             e.score,
-            e.mean,
+            "-" if e.mean is None else e.mean,
             e.weight,
             e.source_activation,
             e.target_activation,

@@ -58,10 +58,12 @@ class SharedProblem:
 
 @dataclass(frozen=True)
 class EdgeBounds:
-    """Per edge of a group: certified ``lower <= W1 <= upper``."""
+    """Per edge of a group: certified ``lower <= W1 <= upper``; ``stay`` marks the edges
+    whose upper bound is the "t = 0" plan's (the others': "t = 1 - alpha")."""
 
     lower: np.ndarray
     upper: np.ndarray
+    stay: np.ndarray
 
 
 def shared_problem(mu: np.ndarray, nu: np.ndarray, cost: np.ndarray) -> SharedProblem:
@@ -116,4 +118,4 @@ def edge_bounds(
     upper = np.minimum(stay, reroute)
     lower_stay = shared.dual_value + centre * np.minimum(a_low + b_low, length)
     lower_reroute = reroute - beta * np.maximum(a_high + b_high - length, 0.0)
-    return EdgeBounds(np.minimum(np.maximum(lower_stay, lower_reroute), upper), upper)
+    return EdgeBounds(np.minimum(np.maximum(lower_stay, lower_reroute), upper), upper, stay <= reroute)

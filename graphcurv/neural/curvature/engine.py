@@ -8,7 +8,17 @@ For every calibration sample x the curvature kappa_N(i, j, x) of every edge is c
   2.0, the most removable); edges from input nodes hit by the rule count as 1;
 * score of a parameter entry = min over the edges that read it (all spatial positions
   of a conv kernel weight) of their scores;
-* also kept: the mean of kappa_N over samples (dead-rule edges count 1).
+* on request (``mean=True``), the mean of kappa_N over samples (dead-rule edges count 1).
+
+The default engine is the grouped one (:mod:`~graphcurv.neural.curvature.grouped`):
+shared problems, certificates, and LPs only where they can still change a minimum.
+A score is a minimum, so an (edge, sample) problem whose certified lower bound cannot
+undercut the running minimum of its edge (``exact="edges"``, the default) or of its
+parameter entry (``exact="parameters"``: over every spatial position of a conv
+weight too) is not solved; the minima are exact all the same. The mean needs every
+value, so ``mean=True`` solves every problem (several times slower).
+``engine="per-edge"`` is the earlier engine (one LP per live edge and sample), kept as
+the reference path.
 
 Samples are taken in calibration order. With ``labels``, the order is rank by rank (the
 first example of every class, then the second, ...), so the scores after k examples
@@ -35,6 +45,7 @@ from torch_geometric.data import Data
 from graphcurv.atomic import atomic_path
 from graphcurv.errors import GraphcurvError
 from graphcurv.neural.curvature.chain import NeuralChain, neural_chain
+from graphcurv.neural.curvature.grouped import grouped_geometry, grouped_sample_curvature
 from graphcurv.neural.curvature.sample import chain_geometry, sample_curvature
 from graphcurv.neural.parameters import scatter_parameter_scores
 from graphcurv.progress import ProgressCallback, report
@@ -52,7 +63,7 @@ class NeuralCurvature:
     samples: int
     chain: NeuralChain
     edge_score: list[Tensor]  # per connection: min over samples (dead hidden-source edges: 2.0)
-    edge_mean: list[Tensor]  # per connection: mean kappa_N over samples
+    edge_mean: list[Tensor] | None  # per connection: mean kappa_N over samples (only with mean=True)
     param_scores: dict[str, Tensor]
     checkpoints: dict[int, dict[str, Tensor]] = field(default_factory=dict)
     truncation_bound: float = 0.0
@@ -69,6 +80,9 @@ def neural_curvature(
     workers: int | None = None,
     threshold: float = 1e-15,
     tol: float = 1e-9,
+    mean: bool = False,
+    exact: str = "edges",
+    engine: str = "grouped",
     progress: ProgressCallback | None = None,
 ) -> NeuralCurvature:
     """kappa_N of every edge of ``graph`` (from :func:`graphcurv.neural.export`) over its
@@ -81,6 +95,12 @@ def neural_curvature(
         state: a file to save progress to and resume from.
         threshold, tol: neighbour masses below ``threshold`` are moved onto the centre;
             edges whose certified error bound exceeds ``tol`` are solved untruncated.
+        mean: also compute ``edge_mean`` (solves every problem).
+        exact: ``"edges"`` (every edge's minimum over samples is exact) or
+            ``"parameters"`` (only the parameter scores are: conv edges whose problems
+            could not lower their kernel weight's minimum keep a certified lower bound
+            as edge score; several times faster on conv nets).
+        engine: ``"grouped"`` (default) or ``"per-edge"`` (the reference path).
         progress: called as ``progress(samples_done, samples, description)``.
     """
     if not 0 <= alpha < 1:
@@ -90,22 +110,41 @@ def neural_curvature(
         raise GraphcurvError("the graph has no activations: export it with calibration inputs")
     if not bool(torch.isfinite(activation).all()):
         raise GraphcurvError("the graph's activations contain NaN or inf (check the model's weights and inputs)")
+    if exact not in ("edges", "parameters"):
+        raise GraphcurvError(f"exact must be 'edges' or 'parameters', got {exact!r}")
+    if engine not in ("grouped", "per-edge"):
+        raise GraphcurvError(f"engine must be 'grouped' or 'per-edge', got {engine!r}")
     started = time.perf_counter()
     chain = neural_chain(graph, activation.device)
     order, stops = _sample_order(activation.size(1), labels, checkpoints)
     geometry = chain_geometry(chain)
+    grouped = grouped_geometry(geometry) if engine == "grouped" else None
     signature = _signature(chain, activation)
     run = (
-        _RunState.fresh(chain, alpha, signature)
+        _RunState.fresh(chain, alpha, signature, mean)
         if state is None
-        else _RunState.load_or_fresh(Path(state), chain, alpha, signature)
+        else _RunState.load_or_fresh(Path(state), chain, alpha, signature, mean)
     )
     report(progress, run.done, len(order), "neural curvature")
     with ExactSolverPool(workers) as pool:
         for position in range(run.done, len(order)):
-            kappa, dead, bound = sample_curvature(
-                geometry, activation[:, order[position]], alpha, pool.submit, threshold=threshold, tol=tol
-            )
+            sample = activation[:, order[position]]
+            if grouped is None:
+                kappa, dead, bound = sample_curvature(
+                    geometry, sample, alpha, pool.submit, threshold=threshold, tol=tol
+                )
+            else:
+                ceiling = None if mean else _ceiling(chain, run.minimum, exact == "parameters")
+                kappa, dead, bound = grouped_sample_curvature(
+                    grouped,
+                    sample,
+                    alpha,
+                    pool.submit,
+                    threshold=threshold,
+                    tol=tol,
+                    ceiling=ceiling,
+                    per_parameter=exact == "parameters" and not mean,
+                )
             run.add(kappa, dead, bound)
             for per_class, stop in stops.items():
                 if position + 1 == stop:
@@ -113,13 +152,13 @@ def neural_curvature(
             if state is not None:
                 run.save(Path(state))
             report(progress, run.done, len(order), "neural curvature")
-    mean = [total / max(run.done, 1) for total in run.total]
+    average = [total / max(run.done, 1) for total in run.total] if mean else None
     return NeuralCurvature(
         alpha,
         run.done,
         chain,
         run.minimum,
-        mean,
+        average,
         _param_scores(graph, chain, run.minimum),
         dict(run.checkpoints),
         run.bound,
@@ -152,6 +191,22 @@ def _sample_order(count: int, labels: Tensor | None, checkpoints: Sequence[int])
     return order, stops
 
 
+def _ceiling(chain: NeuralChain, minimum: list[Tensor], per_parameter: bool) -> list[Tensor]:
+    """The running minimum an (edge, sample) value must undercut to matter: the edge's,
+    or (``per_parameter``) the smallest over the edges that read the same entry."""
+    if not per_parameter:
+        return minimum
+    out = []
+    for link, score in zip(chain.links, minimum):
+        if link.param < 0:
+            out.append(score)
+            continue
+        size = int(link.param_index.max()) + 1 if link.num_edges else 0
+        smallest = score.new_full((size,), float("inf")).scatter_reduce(0, link.param_index, score, reduce="amin")
+        out.append(smallest[link.param_index])
+    return out
+
+
 def _param_scores(graph: Data, chain: NeuralChain, edge_score: list[Tensor]) -> dict[str, Tensor]:
     flat: dict[str, Tensor] = {}
     for link, score in zip(chain.links, edge_score):
@@ -171,19 +226,20 @@ class _RunState:
     total: list[Tensor]
     bound: float
     checkpoints: dict[int, dict[str, Tensor]]
+    mean: bool = False
 
     @classmethod
-    def fresh(cls, chain: NeuralChain, alpha: float, signature: list) -> _RunState:
+    def fresh(cls, chain: NeuralChain, alpha: float, signature: list, mean: bool = False) -> _RunState:
         device = chain.links[0].length.device
         sizes = [link.num_edges for link in chain.links]
         minimum = [torch.full((n,), float("inf"), dtype=torch.float64, device=device) for n in sizes]
         total = [torch.zeros(n, dtype=torch.float64, device=device) for n in sizes]
-        return cls(alpha, signature, 0, minimum, total, 0.0, {})
+        return cls(alpha, signature, 0, minimum, total, 0.0, {}, mean)
 
     @classmethod
-    def load_or_fresh(cls, path: Path, chain: NeuralChain, alpha: float, signature: list) -> _RunState:
+    def load_or_fresh(cls, path: Path, chain: NeuralChain, alpha: float, signature: list, mean: bool) -> _RunState:
         if not path.exists():
-            return cls.fresh(chain, alpha, signature)
+            return cls.fresh(chain, alpha, signature, mean)
         try:
             saved = torch.load(path, weights_only=True, map_location=chain.links[0].length.device)
         except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
@@ -192,9 +248,21 @@ class _RunState:
             raise GraphcurvError(
                 f"{path} holds a run of another graph, calibration set or alpha; delete it or choose another state file"
             )
+        if mean and not saved.get("mean", True):
+            raise GraphcurvError(
+                f"{path} holds a run without the mean over samples; resume it without mean, or start afresh"
+            )
         checkpoints = {int(k): v for k, v in saved["checkpoints"].items()}
+        kept = mean  # a run resumed without the mean stops keeping it exact
         return cls(
-            alpha, saved["signature"], saved["done"], saved["minimum"], saved["total"], saved["bound"], checkpoints
+            alpha,
+            saved["signature"],
+            saved["done"],
+            saved["minimum"],
+            saved["total"],
+            saved["bound"],
+            checkpoints,
+            kept,
         )
 
     def add(self, kappa: list[Tensor], dead: list[Tensor], bound: float) -> None:
@@ -215,6 +283,7 @@ class _RunState:
             "total": self.total,
             "bound": self.bound,
             "checkpoints": {str(k): v for k, v in self.checkpoints.items()},
+            "mean": self.mean,
         }
         with atomic_path(path) as tmp:
             torch.save(payload, tmp)

@@ -13,9 +13,12 @@ both ends spread (not the first, not the last):
 3. per edge, the bounds of :mod:`~graphcurv.neural.curvature.certificates` (two primal
    plans, two dual solutions: a few gathers per edge) settle W1 when they meet;
 4. the remaining edges get their own exact LP (POT's network simplex, in the solver
-   pool), except, when ``ceiling`` is given (the running minimum over inputs), those
-   whose certified lower bound on kappa already reaches it: they cannot change the
-   minimum, and their returned value is that lower bound.
+   pool), except those whose certified lower bound on kappa already reaches what they
+   could lower: the caller's ``ceiling`` (the running minimum over inputs of the edge)
+   and, with ``per_parameter``, the smallest upper bound in this input of any edge that
+   reads the same parameter entry (a conv kernel weight's score is the minimum over
+   its positions). Such an edge cannot change the minimum; its returned value is its
+   lower bound.
 
 Truncation keeps its certified per-edge bound (moved mass times the longest detour);
 edges whose bound exceeds ``tol`` are redone with untruncated measures. Groups with
@@ -58,10 +61,12 @@ class GroupedGeometry:
 
 @dataclass
 class EngineStats:
-    """What settled the live edges: certificates, closed forms, LPs, or the ceiling."""
+    """What settled the live edges: certificates (``stay``: the "t = 0" plan was optimal,
+    the others the "t = 1 - alpha" one), closed forms, LPs, or the ceiling."""
 
     groups: int = 0
     certified: int = 0
+    stay: int = 0
     closed_form: int = 0
     solved: int = 0
     skipped: int = 0
@@ -110,6 +115,7 @@ def grouped_sample_curvature(
     tol: float = 1e-9,
     max_entries: int = 1 << 18,
     ceiling: list[Tensor] | None = None,
+    per_parameter: bool = False,
     edges: list[Tensor | None] | None = None,
     stats: EngineStats | None = None,
 ) -> tuple[list[Tensor], list[Tensor], float]:
@@ -117,7 +123,11 @@ def grouped_sample_curvature(
     truncation bound left (as :func:`~graphcurv.neural.curvature.sample.sample_curvature`).
 
     ``ceiling`` (per connection, the running minimum score of every edge) lets edges
-    skip their LP when their lower bound cannot go below it; ``edges`` restricts the
+    skip their LP when their lower bound cannot go below it; with ``per_parameter``
+    the minimum that matters is the parameter entry's (over every edge that reads it,
+    as for a conv kernel weight), so an edge also skips when another edge of the same
+    entry is certainly lower in this input. A skipped edge's value is its certified
+    lower bound, which is >= the minimum it could not reach. ``edges`` restricts the
     work to some edges (the others get NaN); ``stats`` counts what settled each edge.
     """
     geometry = grouped.geometry
@@ -148,7 +158,8 @@ def grouped_sample_curvature(
         else:
             limit = None if ceiling is None else ceiling[k].detach().double().cpu().numpy()
             solver = _ConnectionSolver(geometry, groups, k, layer_activation, alpha, threshold, tol, limit, stats)
-            pending.append((k, kappa, solver.run(live.numpy(), kappa.numpy(), submit, max_entries)))
+            share = link.param_index.cpu().numpy() if per_parameter and link.param >= 0 else None
+            pending.append((k, kappa, solver.run(live.numpy(), kappa.numpy(), submit, max_entries, share)))
             worst = max(worst, solver.worst)
         out_kappa.append(kappa)
         out_dead.append(dead & chosen)
@@ -180,10 +191,19 @@ class _ConnectionSolver:
         self.out_longest = _longest(after, right)
         self.worst = 0.0
 
-    def run(self, live: np.ndarray, kappa: np.ndarray, submit: Submit, max_entries: int) -> list:
+    def run(self, live: np.ndarray, kappa: np.ndarray, submit: Submit, max_entries: int, share) -> list:
         """Fill ``kappa`` for every live edge settled without an LP; submit the LPs and
-        return ``(edge indices, wait)`` pairs."""
-        groups, waits = self.groups, []
+        return ``(edge indices, wait)`` pairs.
+
+        Two phases: first every group's bounds (kappa of certified edges, and a floor and
+        a ceiling for the others), then the LPs of the open edges that can still reach
+        the minimum: below ``limit`` (the caller's running minimum) and, with ``share``
+        (the parameter entry of every edge), below the smallest ceiling of any edge that
+        reads the same parameter in this input.
+        """
+        groups, opened = self.groups, []
+        self.floor = np.full(kappa.shape, -np.inf)
+        self.upper = np.full(kappa.shape, np.inf)
         for g in range(groups.num_groups):
             edges = groups.order[groups.ptr[g] : groups.ptr[g + 1]]
             edges = edges[live[edges]]
@@ -193,13 +213,33 @@ class _ConnectionSolver:
             cs, ct = int(groups.source_class[g]), int(groups.target_class[g])
             lp, problem, redo = self._group(edges, cs, ct, kappa, truncated=True)
             if lp.size:
-                waits.extend(self._submit(lp, problem, submit, max_entries))
+                opened.append((lp, problem))
             if redo.size:
                 self.stats.add(self.k, "untruncated", int(redo.size))
                 lp, problem, _ = self._group(redo, cs, ct, kappa, truncated=False)
                 if lp.size:
-                    waits.extend(self._submit(lp, problem, submit, max_entries))
+                    opened.append((lp, problem))
+        limit = self._limit(share)
+        waits = []
+        for lp, problem in opened:
+            if limit is not None:
+                skip = self.floor[lp] >= limit[lp]
+                kappa[lp[skip]] = self.floor[lp[skip]]
+                self.stats.add(self.k, "skipped", int(skip.sum()))
+                lp = lp[~skip]
+            if lp.size:
+                waits.extend(self._submit(lp, problem, submit, max_entries))
         return waits
+
+    def _limit(self, share) -> np.ndarray | None:
+        """Per edge: the value its floor must undercut for its LP to matter (None: all matter)."""
+        limit = self.limit
+        if share is not None:
+            smallest = np.full(int(share.max()) + 1 if share.size else 0, np.inf)
+            np.minimum.at(smallest, share, self.upper)
+            within = smallest[share]
+            limit = within if limit is None else np.minimum(limit, within)
+        return limit
 
     def _group(self, edges: np.ndarray, cs: int, ct: int, kappa: np.ndarray, truncated: bool):
         """Settle what the group's certificates can; return the edges needing an LP, the
@@ -212,6 +252,7 @@ class _ConnectionSolver:
             w1 = self._point_side(self.in_measures[1], self.out_measures[1], cs, ct, i, j, d)
             kappa[edges] = 1.0 - w1 / d
             kappa[edges] /= 1.0 - self.alpha
+            self.upper[edges] = kappa[edges]
             self.stats.add(self.k, "closed_form", int(edges.size))
             return none, None, none
         (p, mu), (s, nu) = ins.of(cs), outs.of(ct)
@@ -244,13 +285,10 @@ class _ConnectionSolver:
         certified = high_kappa - low_kappa <= CERTIFY_TOL * np.maximum(1.0, np.abs(low_kappa))
         kappa[edges[certified]] = low_kappa[certified]
         self.stats.add(self.k, "certified", int(certified.sum()))
+        self.stats.add(self.k, "stay", int((certified & bounds.stay).sum()))
+        self.floor[edges] = low_kappa - bound  # the exact (untruncated) kappa lies in [floor, upper]
+        self.upper[edges] = high_kappa + bound
         open_ = ~certified
-        if self.limit is not None:
-            floor = low_kappa - bound
-            skip = open_ & (floor >= self.limit[edges])
-            kappa[edges[skip]] = floor[skip]
-            self.stats.add(self.k, "skipped", int(skip.sum()))
-            open_ &= ~skip
         return edges[open_], (p, mu, s, nu, centre, block), done
 
     def _point_side(self, ins, outs, cs, ct, i, j, d) -> np.ndarray:
@@ -311,7 +349,9 @@ def _class_measures(layout: SideLayout, classes: SideClasses, activation: Tensor
     start, count = ptr[reps], ptr[reps + 1] - ptr[reps]
     entry = torch.repeat_interleave(start - torch.cat([count.new_zeros(1), count.cumsum(0)[:-1]]), count)
     entry = entry + torch.arange(int(count.sum()))
-    sub = SideLayout(torch.cat([count.new_zeros(1), count.cumsum(0)]), layout.node.cpu()[entry], layout.length.cpu()[entry])
+    sub = SideLayout(
+        torch.cat([count.new_zeros(1), count.cumsum(0)]), layout.node.cpu()[entry], layout.length.cpu()[entry]
+    )
     m = side_measures(sub, activation, alpha, threshold)
     has_side = m.ptr[1:] > m.ptr[:-1]  # some neighbour kept (all truncated away cannot happen: 1 - alpha >> threshold)
     return _ClassMeasures(m.ptr.numpy(), m.node.numpy(), m.mass.numpy(), m.moved.numpy(), has_side.numpy())
