@@ -126,15 +126,25 @@ def neural_curvature(
         else _RunState.load_or_fresh(Path(state), chain, alpha, signature, mean)
     )
     report(progress, run.done, len(order), "neural curvature")
+    blocks = sorted({*stops.values(), len(order)})  # look-ahead never crosses a checkpoint
+    block_end, ahead = 0, None
     with ExactSolverPool(workers) as pool:
         for position in range(run.done, len(order)):
             sample = activation[:, order[position]]
+            if grouped is not None and not mean and position >= block_end:
+                block_start = max([0, *(b for b in blocks if b <= position)])
+                block_end = min(b for b in blocks if b > position)
+                samples = [activation[:, s] for s in order[block_start:block_end]]
+                ahead = _look_ahead(grouped, samples, alpha, pool.submit, threshold, tol)
             if grouped is None:
                 kappa, dead, bound = sample_curvature(
                     geometry, sample, alpha, pool.submit, threshold=threshold, tol=tol
                 )
             else:
-                ceiling = None if mean else _ceiling(chain, run.minimum, exact == "parameters")
+                ceiling = None
+                if not mean:
+                    lowest = [torch.minimum(m, a) for m, a in zip(run.minimum, ahead)]
+                    ceiling = _ceiling(chain, lowest, exact == "parameters")
                 kappa, dead, bound = grouped_sample_curvature(
                     grouped,
                     sample,
@@ -189,6 +199,20 @@ def _sample_order(count: int, labels: Tensor | None, checkpoints: Sequence[int])
             raise GraphcurvError(f"checkpoint {k} per class needs {k} examples of every class")
         stops[int(k)] = int((rank < k).sum())
     return order, stops
+
+
+def _look_ahead(grouped, samples: list[Tensor], alpha: float, submit, threshold: float, tol: float) -> list[Tensor]:
+    """Per connection: the smallest certified upper bound on each edge's score over
+    ``samples`` (no LP solved). The minimum over samples is at most this, so a problem
+    whose lower bound reaches it cannot lower the score, whichever sample it belongs to."""
+    lowest = None
+    for sample in samples:
+        upper, dead, _ = grouped_sample_curvature(
+            grouped, sample, alpha, submit, threshold=threshold, tol=tol, bounds_only=True
+        )
+        score = [torch.where(d & (k >= 1), DEAD_SCORE, u) for k, (u, d) in enumerate(zip(upper, dead))]
+        lowest = score if lowest is None else [torch.minimum(a, b) for a, b in zip(lowest, score)]
+    return lowest
 
 
 def _ceiling(chain: NeuralChain, minimum: list[Tensor], per_parameter: bool) -> list[Tensor]:

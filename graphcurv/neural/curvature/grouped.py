@@ -118,6 +118,7 @@ def grouped_sample_curvature(
     per_parameter: bool = False,
     edges: list[Tensor | None] | None = None,
     stats: EngineStats | None = None,
+    bounds_only: bool = False,
 ) -> tuple[list[Tensor], list[Tensor], float]:
     """Per connection: kappa_N of every edge and the dead-rule mask; and the largest
     truncation bound left (as :func:`~graphcurv.neural.curvature.sample.sample_curvature`).
@@ -129,6 +130,9 @@ def grouped_sample_curvature(
     entry is certainly lower in this input. A skipped edge's value is its certified
     lower bound, which is >= the minimum it could not reach. ``edges`` restricts the
     work to some edges (the others get NaN); ``stats`` counts what settled each edge.
+    With ``bounds_only`` no LP is solved: the first list holds a certified upper bound
+    on every edge's kappa instead (its value where certificates or closed forms settle
+    it), for a caller that looks ahead over several inputs.
     """
     geometry = grouped.geometry
     chain, device = geometry.chain, activation.device
@@ -159,7 +163,11 @@ def grouped_sample_curvature(
             limit = None if ceiling is None else ceiling[k].detach().double().cpu().numpy()
             solver = _ConnectionSolver(geometry, groups, k, layer_activation, alpha, threshold, tol, limit, stats)
             share = link.param_index.cpu().numpy() if per_parameter and link.param >= 0 else None
-            pending.append((k, kappa, solver.run(live.numpy(), kappa.numpy(), submit, max_entries, share)))
+            opened = solver.bound(live.numpy(), kappa.numpy())
+            if bounds_only:
+                kappa[live] = torch.from_numpy(solver.upper)[live]
+            else:
+                pending.append((k, kappa, solver.solve(opened, kappa.numpy(), submit, max_entries, share)))
             worst = max(worst, solver.worst)
         out_kappa.append(kappa)
         out_dead.append(dead & chosen)
@@ -191,16 +199,10 @@ class _ConnectionSolver:
         self.out_longest = _longest(after, right)
         self.worst = 0.0
 
-    def run(self, live: np.ndarray, kappa: np.ndarray, submit: Submit, max_entries: int, share) -> list:
-        """Fill ``kappa`` for every live edge settled without an LP; submit the LPs and
-        return ``(edge indices, wait)`` pairs.
-
-        Two phases: first every group's bounds (kappa of certified edges, and a floor and
-        a ceiling for the others), then the LPs of the open edges that can still reach
-        the minimum: below ``limit`` (the caller's running minimum) and, with ``share``
-        (the parameter entry of every edge), below the smallest ceiling of any edge that
-        reads the same parameter in this input.
-        """
+    def bound(self, live: np.ndarray, kappa: np.ndarray) -> list:
+        """Phase 1: every group's bounds. Fills ``kappa`` for the live edges settled
+        without an LP, ``self.floor`` and ``self.upper`` (certified bounds on the exact
+        kappa) for every live edge; returns the open ``(edges, problem)`` pairs."""
         groups, opened = self.groups, []
         self.floor = np.full(kappa.shape, -np.inf)
         self.upper = np.full(kappa.shape, np.inf)
@@ -219,6 +221,14 @@ class _ConnectionSolver:
                 lp, problem, _ = self._group(redo, cs, ct, kappa, truncated=False)
                 if lp.size:
                     opened.append((lp, problem))
+        return opened
+
+    def solve(self, opened: list, kappa: np.ndarray, submit: Submit, max_entries: int, share) -> list:
+        """Phase 2: submit the LPs of the open edges that can still reach the minimum:
+        below ``limit`` (the caller's running minimum) and, with ``share`` (the
+        parameter entry of every edge), below the smallest upper bound of any edge that
+        reads the same parameter in this input. Returns ``(edge indices, wait)`` pairs;
+        a skipped edge gets its floor."""
         limit = self._limit(share)
         waits = []
         for lp, problem in opened:
