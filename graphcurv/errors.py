@@ -19,3 +19,11 @@ class GraphInputError(GraphcurvError):
 
 class MissingDependencyError(GraphcurvError, ImportError):
     """An optional dependency (graph-tool, torchvision, ...) is needed but not installed."""
+
+
+class InsufficientMemoryError(GraphcurvError, MemoryError):
+    """A run would need more memory than the machine has available (refused before it starts)."""
+
+
+class WorkerError(GraphcurvError, RuntimeError):
+    """A worker process (a transport solver) died mid-run: killed, e.g. by the out-of-memory killer."""

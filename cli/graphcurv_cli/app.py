@@ -3,12 +3,26 @@
 Global options (``--device``, ``--seed``, ``--debug``) come before the command:
 ``graphcurv --device cuda curvature football``. Errors print one line and exit
 non-zero; ``--debug`` shows the full traceback instead.
+
+How every command fails (docs/reliability.md lists each case and its message):
+
+* before any work, every output option (``--output``, ``--state``, ``--draw``,
+  ``--save-graphs``) is checked to be writable (:func:`graphcurv.atomic.check_writable`);
+* SIGINT (Ctrl-C) and SIGTERM stop the run: worker processes are terminated
+  (:mod:`graphcurv.interrupts`), one line says what was kept (what a command
+  registered with :func:`keep_on_stop`, e.g. ``analyze``'s state file) and the command
+  that resumes, and the exit code is 130 or 143;
+* a worker process that dies (killed, out of memory) ends the run with one line too.
 """
 
 from __future__ import annotations
 
+import functools
+import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import typer
 
@@ -44,10 +58,21 @@ class Settings:
 
 
 _settings = Settings()
+OUTPUT_PARAMETERS = ("output", "state", "draw", "save_graphs")  # checked writable before a command runs
+_kept: list[Callable[[], str | None]] = []
 
 
 def settings() -> Settings:
     return _settings
+
+
+def keep_on_stop(describe: Callable[[], str | None]) -> None:
+    """Register what the running command keeps on disk if it is stopped (interrupt, dead worker).
+
+    ``describe()`` is called then and returns e.g. ``"the curvature of 7 inputs in s.pt"``,
+    or ``None`` when nothing is kept (yet).
+    """
+    _kept.append(describe)
 
 
 @app.callback()
@@ -75,6 +100,30 @@ def _register_commands() -> None:
     for module in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
         importlib.import_module(f"graphcurv_cli.commands.{module}")
     _reflow_help(app)
+    _check_outputs_first(app)
+
+
+def _check_outputs_first(typer_app: typer.Typer) -> None:
+    """Make every command check its output options (:data:`OUTPUT_PARAMETERS`) before it runs."""
+    for info in typer_app.registered_commands:
+        if info.callback is not None and not hasattr(info.callback, "__wrapped__"):
+            info.callback = _outputs_checked(info.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _check_outputs_first(group.typer_instance)
+
+
+def _outputs_checked(command: Callable) -> Callable:
+    @functools.wraps(command)  # typer reads the wrapped signature
+    def checked(*args, **kwargs):
+        from graphcurv.atomic import check_writable
+
+        for name in OUTPUT_PARAMETERS:
+            if isinstance(kwargs.get(name), Path):
+                check_writable(kwargs[name])
+        return command(*args, **kwargs)
+
+    return checked
 
 
 def _reflow_help(typer_app: typer.Typer) -> None:
@@ -109,23 +158,95 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code.
 
     Usage errors, ``--help`` and explicit exits are handled by typer (as ``SystemExit``);
-    any other exception becomes one red line on stderr and exit code 1.
+    SIGINT / SIGTERM stop the workers and exit 130 / 143 with one line; any other
+    exception becomes one red line on stderr and exit code 1.
     """
+    from graphcurv.interrupts import handle_signals
+
     _register_commands()
     args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        app(args=args, prog_name="graphcurv")
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except KeyboardInterrupt:
-        ui.print_error("interrupted")
-        return 130
-    except Exception as exc:
-        if _settings.debug or "--debug" in args:
-            raise
-        ui.print_error(_one_line(exc))
-        return 1
+    debug = "--debug" in args
+    _kept.clear()
+    with handle_signals():
+        try:
+            app(args=args, prog_name="graphcurv")
+        except SystemExit as exc:
+            interrupt = _interrupt_under(exc)  # typer turns KeyboardInterrupt into exit code 130
+            if interrupt is None:
+                return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            return _interrupted(interrupt, args, _settings.debug or debug)
+        except KeyboardInterrupt as exc:
+            return _interrupted(exc, args, _settings.debug or debug)
+        except Exception as exc:
+            _stop_workers()
+            if _settings.debug or debug:
+                raise
+            ui.print_error(_failed_line(exc, args))
+            return 1
     return 0
+
+
+def _interrupt_under(exc: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt (or :class:`~graphcurv.interrupts.Interrupted`) that ``exc`` was raised from."""
+    for _ in range(10):
+        if exc is None or isinstance(exc, KeyboardInterrupt):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _interrupted(exc: KeyboardInterrupt, args: list[str], debug: bool) -> int:
+    """Stop the workers, say what was kept and how to resume; the exit code (130 or 143)."""
+    from graphcurv.interrupts import exit_code
+
+    _stop_workers()
+    if debug:
+        ui.print_exception(exc)
+    ui.print_stopped(_stopped_line(f"interrupted by {_signal(exc)}", args))
+    return exit_code(exc)
+
+
+def _stop_workers() -> None:
+    from graphcurv.interrupts import ignoring_signals, stop_workers
+
+    with ignoring_signals():  # a second Ctrl-C does not cut the cleanup short
+        stop_workers()
+
+
+def _signal(exc: BaseException) -> str:
+    from graphcurv.interrupts import Interrupted, signal_name
+
+    return signal_name(exc.signum) if isinstance(exc, Interrupted) else "SIGINT"
+
+
+def _kept_text() -> list[str]:
+    kept = []
+    for describe in _kept:
+        try:
+            text = describe()
+        except Exception:  # noqa: BLE001 - describing what is kept must not hide the real error
+            text = None
+        if text:
+            kept.append(text)
+    return kept
+
+
+def _stopped_line(what: str, args: list[str]) -> str:
+    """``what``, what was kept, and the command that resumes (or reruns) the run."""
+    command = shlex.join(["graphcurv", *args])
+    kept = _kept_text()
+    if kept:
+        return f"{what}; kept {'; '.join(kept)}; resume with: {command}"
+    return f"{what}; nothing was written (outputs are written only once complete); run again with: {command}"
+
+
+def _failed_line(exc: BaseException, args: list[str]) -> str:
+    from graphcurv.interrupts import worker_error
+
+    dead = worker_error(exc)
+    if dead is not None:
+        return _stopped_line(str(dead), args)
+    return _one_line(exc)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -72,3 +72,15 @@ def format_value(value: Any) -> str:
 def print_error(message: str) -> None:
     """One clear line on stderr, as every failing command ends."""
     err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+
+
+def print_stopped(message: str) -> None:
+    """One line on stderr for a run stopped by a signal: what was kept and how to resume."""
+    err_console.print(f"[bold yellow]stopped:[/bold yellow] {message}", highlight=False, soft_wrap=True)
+
+
+def print_exception(exc: BaseException) -> None:
+    """The traceback of ``exc`` (``--debug``), on stderr."""
+    import traceback
+
+    err_console.print("".join(traceback.format_exception(exc)).rstrip(), highlight=False, markup=False)
