@@ -17,6 +17,14 @@ With ``output``, the report folder is written (completely or not at all,
 :func:`~graphcurv.analyses.neural_report.write_report`): ``scores.pt`` (what pruning reads),
 ``scores.csv``, two plots and ``report.json``.
 
+Before any stage, what would fail later is refused (:mod:`graphcurv.models.validation`,
+docs/reliability.md): an output folder that cannot be written, a state file that is
+truncated or not a state file, NaN or inf weights, images of a shape the model does not
+take, non-finite activations. A write that fails (disk full) raises a
+:class:`~graphcurv.atomic.WriteError` and leaves the previous report intact; a solver
+worker that dies raises a :class:`~graphcurv.errors.WorkerError` (the state file keeps
+the inputs done).
+
 Example::
 
     import graphcurv
@@ -30,6 +38,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,10 +48,10 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from graphcurv.datasets.image_dataset import ImageDataset
-from graphcurv.errors import GraphcurvError
+from graphcurv.errors import GraphcurvError, WorkerError
 from graphcurv.progress import ProgressBars, stage
 
-__all__ = ["CHECKPOINTS", "ModelAnalysis", "analyze_model"]
+__all__ = ["CHECKPOINTS", "ModelAnalysis", "analyze_model", "check_state_file"]
 
 CHECKPOINTS = (1, 2, 5, 10)  # inputs per class after which the scores are kept too
 
@@ -123,10 +132,19 @@ def analyze_model(
         raise GraphcurvError(f"alpha must be in [0, 1), got {alpha}")
     if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1 or top < 0:
         raise GraphcurvError(f"per_class must be at least 1 and top at least 0, got {per_class} and {top}")
+    from graphcurv.atomic import check_writable
+    from graphcurv.models.validation import check_finite_activations, check_model_and_data
+
     output = Path(output) if output is not None else None
     if output is not None and output.exists() and not output.is_dir():
         raise GraphcurvError(f"the report folder {output} exists and is not a folder")
+    for path in (output, state):
+        if path is not None:
+            check_writable(path)
+    if state is not None:
+        check_state_file(state)
     check_one_input_at_a_time(model)  # before any work
+    check_model_and_data(model, data)
     name = name or type(model).__name__
     device = model_device(model, device)
     seconds: dict[str, float] = {}
@@ -134,6 +152,7 @@ def analyze_model(
     started = time.perf_counter()
     with stage(progress_bars, "calibration set") as progress:
         inputs, labels = calibration_set(model, data, per_class, seed=seed, progress=progress)
+    check_finite_activations(model, inputs)
     seconds["calibration"] = time.perf_counter() - started
     started = time.perf_counter()
     with stage(progress_bars, "neural graph") as progress:
@@ -142,7 +161,12 @@ def analyze_model(
     seconds["export"] = time.perf_counter() - started
     started = time.perf_counter()
     with stage(progress_bars, "neural curvature") as progress:
-        curvature = _curvature(graph, labels, per_class, alpha, state, workers, mean, device, progress)
+        try:
+            curvature = _curvature(graph, labels, per_class, alpha, state, workers, mean, device, progress)
+        except BrokenExecutor as exc:
+            from graphcurv.interrupts import WORKER_DIED
+
+            raise WorkerError(f"{WORKER_DIED} during neural curvature") from exc
     seconds["curvature"] = time.perf_counter() - started
     bottlenecks, found = _analyses(graph, curvature, top, communities, seconds, progress_bars)
     metadata = {
@@ -154,11 +178,50 @@ def analyze_model(
     }
     analysis = ModelAnalysis(graph, labels, curvature, bottlenecks, found, metadata, seconds, output)
     if output is not None:
-        written = neural_report.write_report(output, graph, curvature, bottlenecks, found, metadata=metadata)
+        existed = output.exists()
+        try:
+            written = neural_report.write_report(output, graph, curvature, bottlenecks, found, metadata=metadata)
+        except (OSError, RuntimeError) as exc:
+            from graphcurv.atomic import WriteError, write_failure_reason
+
+            reason = write_failure_reason(exc)
+            if reason is None:
+                raise
+            raise WriteError(output, reason, existed=existed) from exc
         analysis.written = list(written)
         if state is not None and not keep_state:
             Path(state).unlink(missing_ok=True)
     return analysis
+
+
+def check_state_file(path: str | os.PathLike[str]) -> int | None:
+    """How many inputs the neural-curvature state file ``path`` holds (``None`` if there is no file).
+
+    A file that is truncated, damaged or of another kind is refused with a
+    :class:`GraphcurvError` saying so, before any work (the engine then checks that it
+    belongs to the same graph, calibration set and alpha).
+    """
+    from graphcurv.neural.curvature.engine import STATE_FORMAT
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise GraphcurvError(f"the state file {path} is a folder, not a file")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
+        detail = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise GraphcurvError(
+            f"cannot resume from {path}: the file is truncated or damaged ({detail}); delete it to start afresh"
+        ) from exc
+    if not isinstance(saved, dict) or saved.get("format") != STATE_FORMAT or "done" not in saved:
+        held = f"a dict of format {saved.get('format')!r}" if isinstance(saved, dict) else f"a {type(saved).__name__}"
+        raise GraphcurvError(
+            f"cannot resume from {path}: it is not a graphcurv neural-curvature state file (it holds {held}); "
+            "delete it or choose another state file"
+        )
+    return int(saved["done"])
 
 
 def _curvature(graph, labels, per_class, alpha, state, workers, mean, device, progress):

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from graphcurv_cli import ui
-from graphcurv_cli.app import app, settings
+from graphcurv_cli.app import app, keep_on_stop, settings
 from graphcurv_cli.models import (
     ActivationOption,
     ArchOption,
@@ -105,6 +105,7 @@ def analyze(
     if automatic_state:
         key = _run_key(model, {**options, "activation": activation})
         state = output.parent / f".{output.name}.curvature-state-{key}.pt"
+    keep_on_stop(lambda: _kept_state(state))
     net = load_model_from_options(model, arch=arch, imports=imports, trust_pickle=trust_pickle, activation=activation)
     split = load_dataset_from_options(dataset, data_root, "val")
     analysis = analyze_model(
@@ -114,6 +115,14 @@ def analyze(
     )  # fmt: skip
     _print_tables(model.name, analysis.curvature, analysis.bottlenecks, analysis.communities)
     ui.console.print(f"wrote {output}/ ({', '.join(analysis.written)})")
+
+
+def _kept_state(state: Path) -> str | None:
+    """What an interrupted run keeps: the inputs its state file holds (``None``: none yet)."""
+    from graphcurv.analyses.model_analysis import check_state_file
+
+    done = check_state_file(state)
+    return f"the curvature of {done} input{'s' * (done != 1)} in {state}" if done else None
 
 
 def _run_key(model: Path, options: dict) -> str:

@@ -78,6 +78,7 @@ def export(
     from graphcurv.datasets import calibration_set
     from graphcurv.errors import GraphcurvError
     from graphcurv.graphs import save_graph
+    from graphcurv.models.validation import check_model_and_data
     from graphcurv.neural import DEFAULT_MAX_EDGES, export_summary
     from graphcurv.neural import export as export_graph
     from graphcurv.neural.summary import graph_bytes
@@ -87,6 +88,7 @@ def export(
     seed = settings().seed if seed is None else seed
     net = load_model_from_options(model, arch=arch, imports=imports, trust_pickle=trust_pickle, activation=activation)
     split = load_dataset_from_options(dataset, data_root, "val")
+    check_model_and_data(net, split)  # NaN weights, a dataset of another shape: refused before any work
     started = time.perf_counter()
     with ui.progress_bar("calibration set") as progress:
         inputs, labels = calibration_set(net, split, per_class, seed=seed, progress=progress)

@@ -129,6 +129,7 @@ def prune(
     """
     from graphcurv.errors import GraphcurvError
     from graphcurv.models import evaluate
+    from graphcurv.models.validation import check_model_and_data
     from graphcurv.pruning import check_ratio, load_curvature_scores, mask_summary, prune_masks, pruned_copy, score
     from graphcurv.pruning.finetune import check_trainable
     from graphcurv.pruning.saving import input_shape, recorded_checkpoint, save_pruned, zoo_config
@@ -149,6 +150,7 @@ def prune(
         raise GraphcurvError("--finetune needs a dataset: pass --dataset")
     val = load_dataset_from_options(dataset, data_root, "val") if dataset else None
     test = load_dataset_from_options(dataset, data_root, "test") if dataset else None
+    check_model_and_data(net, val)  # NaN weights, a dataset of another shape: refused before any scoring
     curvature = None
     if scores is not None:
         if not method.value.startswith("curvature"):

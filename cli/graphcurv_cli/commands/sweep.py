@@ -121,6 +121,7 @@ def sweep(
     Example: graphcurv sweep model.pt --scores report/scores.pt --ratios 0,0.5,0.8,0.9 -o sweep/
     """
     from graphcurv.errors import GraphcurvError
+    from graphcurv.models.validation import check_model_and_data
     from graphcurv.pruning import load_curvature_scores, normalise_method, pruning_sweep, write_sweep_csv
     from graphcurv.pruning.plots import plot_sweep
     from graphcurv.pruning.saving import input_shape, recorded_checkpoint, zoo_config
@@ -138,6 +139,7 @@ def sweep(
     if dataset is None:
         raise GraphcurvError("a sweep measures test accuracy: pass --dataset")
     val, test = (load_dataset_from_options(dataset, data_root, split) for split in ("val", "test"))
+    check_model_and_data(net, val)  # NaN weights, a dataset of another shape: refused before any pruning
     train = load_dataset_from_options(dataset, data_root, "train") if finetune else None
     curvature = load_curvature_scores(scores, per_class=per_class) if scores is not None else None
     options = dict(
