@@ -47,6 +47,7 @@ from graphcurv.errors import GraphcurvError
 from graphcurv.neural.curvature.chain import NeuralChain, neural_chain
 from graphcurv.neural.curvature.grouped import grouped_geometry, grouped_sample_curvature
 from graphcurv.neural.curvature.sample import chain_geometry, sample_curvature
+from graphcurv.neural.memory import check_memory
 from graphcurv.neural.parameters import scatter_parameter_scores
 from graphcurv.progress import ProgressCallback, report
 from graphcurv.transport.exact import ExactSolverPool
@@ -114,6 +115,7 @@ def neural_curvature(
         raise GraphcurvError(f"exact must be 'edges' or 'parameters', got {exact!r}")
     if engine not in ("grouped", "per-edge"):
         raise GraphcurvError(f"engine must be 'grouped' or 'per-edge', got {engine!r}")
+    check_memory(graph, workers=workers, mean=mean, checkpoints=len(checkpoints))  # before any allocation
     started = time.perf_counter()
     chain = neural_chain(graph, activation.device)
     order, stops = _sample_order(activation.size(1), labels, checkpoints)

@@ -1,0 +1,89 @@
+"""graphcurv.neural.memory: the peak-memory estimate of neural curvature and the up-front refusal."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+from torch_geometric.data import Data
+
+import graphcurv.neural.curvature.engine as engine
+import graphcurv.neural.memory as memory
+from graphcurv.datasets import load_dataset
+from graphcurv.errors import InsufficientMemoryError
+from graphcurv.models import load_model
+from graphcurv.neural import export
+from graphcurv.neural.curvature import neural_curvature
+from graphcurv.neural.memory import MemoryWarning, check_memory, estimate_memory
+
+LENET = "datasets/models/lenet-relu-fashion-mnist.pt"
+GiB = 1 << 30
+
+
+def _huge() -> Data:
+    """A MobileNet-sized chain (3x32x32 -> three 32x32x32 convs -> 10) with stand-in activations:
+    only the layer and connection lists, no edges."""
+    sizes = [3072, 32768, 32768, 32768, 10]
+    return Data(
+        layer_ptr=[0, *itertools.accumulate(sizes)],
+        connection_source=[0, 1, 2, 3],
+        connection_target=[1, 2, 3, 4],
+        connection_num_edges=[884736, 9437184, 9437184, 327680],
+        activation=torch.zeros(1).expand(sum(sizes), 100),  # no memory behind it
+    )
+
+
+def test_a_huge_graph_is_refused_with_the_estimate_before_any_allocation(monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the engine started working")
+
+    monkeypatch.setattr(engine, "neural_chain", no_work)
+    monkeypatch.setattr(memory, "available_memory", lambda: 8 * GiB)
+    with pytest.raises(InsufficientMemoryError) as caught:
+        neural_curvature(_huge(), 0.9, workers=1)
+    message = str(caught.value)
+    assert "needs at least 15.7 GiB (distance matrices 9.5 GiB" in message
+    assert "about 31.5 GiB with its open transport problems" in message
+    assert "only 8.0 GiB is available" in message
+    assert "use smaller input images or a narrower model" in message
+
+
+def test_the_distance_matrices_are_counted_exactly():
+    estimate = estimate_memory(_huge())
+    d2 = 3072 * 32768 + 32768 * 32768 + 32768 * 10
+    d3 = 3072 * 32768 + 32768 * 10
+    assert estimate.parts["distance matrices"] == 8 * (d2 + d3)
+    assert estimate.certain <= estimate.total
+
+
+@pytest.fixture(scope="module")
+def lenet_graph():
+    model = load_model(LENET)
+    return export(model, load_dataset("fashion-mnist", split="val").images[:10])
+
+
+def test_the_bundled_lenet_is_not_refused(lenet_graph):
+    estimate = check_memory(lenet_graph, workers=2)
+    # measured peak (main process plus 2 workers, 10 inputs): 288-345 MiB; docs/reliability.md
+    assert 200 << 20 < estimate.total < 700 << 20
+    assert estimate.largest() == "building the distances"
+
+
+def test_only_the_data_dependent_part_warns(lenet_graph):
+    estimate = estimate_memory(lenet_graph, workers=1)
+    if estimate.total == estimate.certain:  # the open problems are not in the peak stage
+        estimate = estimate_memory(lenet_graph, workers=1, mean=True)
+    between = (estimate.certain + estimate.total) // 2
+    with pytest.warns(MemoryWarning, match="may need about"):
+        check_memory(lenet_graph, available=max(between, estimate.certain), workers=1, mean=True)
+    with pytest.raises(InsufficientMemoryError, match="is available"):
+        check_memory(lenet_graph, available=estimate.certain // 2, workers=1)
+
+
+def test_graphs_that_are_not_chains_are_left_to_the_engine():
+    skip = Data(
+        layer_ptr=[0, 4, 8, 12], connection_source=[0, 1, 0], connection_target=[1, 2, 2], connection_num_edges=[16] * 3
+    )
+    assert estimate_memory(skip).total == 0
+    assert check_memory(Data(), available=0).total == 0
