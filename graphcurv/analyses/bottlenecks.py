@@ -243,8 +243,8 @@ def bottleneck_report(graph: Data, result, *, top: int = 10) -> BottleneckReport
         connection_rows.append(
             ConnectionBottlenecks(
                 k,
-                chain.names[k],
-                chain.names[k + 1],
+                chain.names[link.source],
+                chain.names[link.target],
                 kinds[k],
                 link.num_edges,
                 curvature_distribution(score),
@@ -282,15 +282,15 @@ def _edge(graph: Data, layer_list, chain, k: int, e: int, score: Tensor, mean: T
         index = tuple(int(x) for x in np.unravel_index(int(link.param_index[e]), shape))
     return BottleneckEdge(
         k,
-        neuron_at(layer_list[k], i),
-        neuron_at(layer_list[k + 1], j),
+        neuron_at(layer_list[link.source], i),
+        neuron_at(layer_list[link.target], j),
         float(score[e]),
         None if mean is None else float(mean[e]),
         float(link.weight[e]),
         parameter,
         index,
-        float(activation[chain.starts[k] + i]),
-        float(activation[chain.starts[k + 1] + j]),
+        float(activation[chain.starts[link.source] + i]),
+        float(activation[chain.starts[link.target] + j]),
     )
 
 
@@ -300,14 +300,14 @@ def _concentration(layer_list, chain, edge_score, activation, mean_activation, t
         n, start = layer.num_nodes, chain.starts[layer_id]
         zero = torch.zeros(n, dtype=torch.long)
         neg_in, neg_out, deg_in, deg_out = zero, zero, zero, zero
-        if layer_id >= 1:
-            link, score = chain.links[layer_id - 1], edge_score[layer_id - 1].cpu()
-            dst = link.dst.cpu()
-            neg_in, deg_in = torch.bincount(dst[score < 0], minlength=n), torch.bincount(dst, minlength=n)
-        if layer_id < len(chain.links):
-            link, score = chain.links[layer_id], edge_score[layer_id].cpu()
-            src = link.src.cpu()
-            neg_out, deg_out = torch.bincount(src[score < 0], minlength=n), torch.bincount(src, minlength=n)
+        for k in chain.into(layer_id):  # every connection into the layer (several on a DAG)
+            dst, score = chain.links[k].dst.cpu(), edge_score[k].cpu()
+            neg_in = neg_in + torch.bincount(dst[score < 0], minlength=n)
+            deg_in = deg_in + torch.bincount(dst, minlength=n)
+        for k in chain.out_of(layer_id):
+            src, score = chain.links[k].src.cpu(), edge_score[k].cpu()
+            neg_out = neg_out + torch.bincount(src[score < 0], minlength=n)
+            deg_out = deg_out + torch.bincount(src, minlength=n)
         negative = neg_in + neg_out
         order = torch.sort(-negative, stable=True).indices[:top]
         neurons = [

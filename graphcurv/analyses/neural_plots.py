@@ -75,7 +75,8 @@ def plot_curvature_histograms(path: str | os.PathLike[str], result, *, bins: int
         axis.set_yscale("log")
         negative = 100.0 * float((score < 0).mean()) if score.size else 0.0
         axis.set_title(
-            f"{chain.names[k]} -> {chain.names[k + 1]}\n{score.size:,} edges, {negative:.1f}% < 0", fontsize=9
+            f"{chain.names[chain.links[k].source]} -> {chain.names[chain.links[k].target]}\n{score.size:,} edges, {negative:.1f}% < 0",
+            fontsize=9,
         )
         axis.set_xlabel("curvature score (min over samples)", fontsize=8)
     figure.suptitle(f"neural curvature per connection (alpha = {result.alpha}, {result.samples} samples)", fontsize=10)

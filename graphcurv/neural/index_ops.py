@@ -15,6 +15,8 @@ window holds ``in_shape``, ``out_shape``, ``start``, ``step``, ``count``, ``offs
 :func:`~graphcurv.neural.windows.padded`); it joins a residual addition like any
 skip, or becomes a layer of its own when something else reads it. Zero padding of the spatial dimensions right
 before a convolution is still absorbed by the convolution (no extra layer).
+``torch.cat`` along the channels is a sum of such maps, one per operand, each into its
+own block of channels: a layer of ``concat`` nodes that read one node each.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from graphcurv.neural.structure import Tracer
 from graphcurv.neural.symbolic import PaddedValue, Pending, Term
 from graphcurv.neural.windows import identity_window, padded, sliced
 
-__all__ = ["INDEX_OPS", "padded_index_map", "pad", "slice_"]
+__all__ = ["INDEX_OPS", "cat", "padded_index_map", "pad", "slice_"]
 
 
 def _index_pending(tracer: Tracer, node: Node, source: int, window: dict[str, list[int]]) -> Pending:
@@ -104,4 +106,31 @@ def pad(tracer: Tracer, node: Node):
     return _index_pending(tracer, node, source, padded(window, before, after))
 
 
-INDEX_OPS = {"slice": slice_, "constant_pad_nd": pad, "pad": pad}
+def cat(tracer: Tracer, node: Node):
+    """``torch.cat`` along the channels: every operand is an index map into its block of
+    channels (the others padding), so the result reads each operand's nodes through
+    skip edges of weight 1, as ``cat(a, b) = pad(a, after=C_b) + pad(b, before=C_a)``."""
+    args = tracer.arguments(node)
+    operands = list(args["tensors"])
+    shape = tracer.sample_shape(node)
+    dim = int(args.get("dim", 0)) % (len(shape) + 1)
+    if dim != 1:
+        raise tracer.fail(f"concatenation along dimension {dim} (only the channels, dimension 1, is supported)")
+    if not all(isinstance(arg, Node) for arg in operands):
+        raise tracer.fail("concatenating constants with activations is not supported")
+    terms, offset = [], 0
+    for arg in operands:
+        channels = tracer.sample_shape(arg)[0]
+        source, window = _source_window(tracer, arg)
+        before = [offset] + [0] * (len(shape) - 1)
+        after = [shape[0] - offset - channels] + [0] * (len(shape) - 1)
+        terms.append(Term("skip", source, window=padded(window, before, after)))
+        offset += channels
+    sources = [t.source for t in terms]
+    if len(set(sources)) != len(sources):
+        name = tracer.builder.layers[max(set(sources), key=sources.count)].name
+        raise tracer.fail(f"layer {name!r} is concatenated more than once; its nodes would be one neuron twice")
+    return Pending(tuple(terms), None, shape, shape, "concat", tracer.layer_name(node), node.name)
+
+
+INDEX_OPS = {"slice": slice_, "constant_pad_nd": pad, "pad": pad, "cat": cat, "concat": cat}

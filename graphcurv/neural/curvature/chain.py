@@ -1,12 +1,15 @@
-"""A neural graph as a chain of layers, with the edges of every connection as flat tensors.
+"""A neural graph as layers and the connections between them, edges as flat tensors.
 
-Neural curvature (``../shared/spec/neural-curvature.md``) is defined on graphs whose
-edges run only between consecutive layers: layer 0 (the input) -> layer 1 -> ... ->
-layer K (the logits), one connection into each layer. This module checks that and
-collects, per connection l (layer l -> layer l+1), every edge's local source and
-target index, length ``d = 1 / |w|`` (``|w|`` clamped below at 1e-30) and the
-parameter entry it reads. Residual skip connections (a layer fed by two
-connections) are not part of the definition and are refused with a clear error.
+Neural curvature (``../shared/spec/neural-curvature.md``) is defined on chains: layer 0
+(the input) -> layer 1 -> ... -> layer K (the logits), one connection into each layer.
+graphcurv extends it to any DAG of layers (residual additions, concatenations, index
+maps: ``docs/neural-curvature.md``, "Residual and branching models"): a layer may be fed
+by several connections, from any earlier layer, and feed several. This module collects,
+per connection (source layer -> target layer, in the order of the target layer, then
+the source), every edge's local source and target index, length ``d = 1 / |w|``
+(``|w|`` clamped below at 1e-30) and the parameter entry it reads. It checks that layer 0
+is the only layer nothing feeds and the last (the logits) the only one that feeds
+nothing. A chain is the case where connection k runs from layer k to layer k+1.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ MIN_ABS_WEIGHT = 1e-30
 
 @dataclass(frozen=True)
 class ChainConnection:
-    """The edges of layer l -> layer l+1: local indices, lengths and parameter entries."""
+    """The edges of layer ``source`` -> layer ``target``: local indices, lengths and parameter entries."""
 
     index: int
     src: Tensor
@@ -35,6 +38,8 @@ class ChainConnection:
     weight: Tensor
     param: int
     param_index: Tensor
+    source: int = -1
+    target: int = -1
 
     @property
     def num_edges(self) -> int:
@@ -54,32 +59,47 @@ class NeuralChain:
     def num_layers(self) -> int:
         return len(self.sizes)
 
+    @property
+    def is_chain(self) -> bool:
+        """Connection k runs from layer k to layer k+1, for every k."""
+        return all(link.source == k and link.target == k + 1 for k, link in enumerate(self.links))
+
+    def into(self, layer: int) -> list[int]:
+        """Indices of the connections into ``layer``."""
+        return [k for k, link in enumerate(self.links) if link.target == layer]
+
+    def out_of(self, layer: int) -> list[int]:
+        """Indices of the connections out of ``layer``."""
+        return [k for k, link in enumerate(self.links) if link.source == layer]
+
 
 def neural_chain(data: Data, device: torch.device | str = "cpu") -> NeuralChain:
     """The chain of ``data`` (a graph from :func:`graphcurv.neural.export`)."""
     layer_list, connection_list = layers(data), connections(data)
     if len(layer_list) < 2:
         raise GraphcurvError("a neural graph needs at least an input and an output layer")
-    into = [[] for _ in layer_list]
-    for c in connection_list:
-        into[c.target].append(c)
+    feeds = {c.source for c in connection_list}
+    fed = {c.target for c in connection_list}
+    last = len(layer_list) - 1
+    for layer in range(len(layer_list)):
+        if layer != 0 and layer not in fed:
+            raise GraphcurvError(f"layer {layer} ({layer_list[layer].name}) is fed by no connection")
+        if layer != last and layer not in feeds:
+            raise GraphcurvError(f"layer {layer} ({layer_list[layer].name}) feeds no connection (a dead end)")
     links = []
-    for target in range(1, len(layer_list)):
-        feeding = into[target]
-        if len(feeding) != 1 or feeding[0].source != target - 1:
-            found = ", ".join(f"{c.kind} from layer {c.source}" for c in feeding) or "none"
-            raise GraphcurvError(
-                f"neural curvature needs a chain of layers (one connection into each layer, from the layer "
-                f"before); layer {target} ({layer_list[target].name}) is fed by: {found}. Residual skips and "
-                "branches are not supported"
-            )
-        c = feeding[0]
+    for c in sorted(connection_list, key=lambda c: (c.target, c.source, c.index)):
+        if not c.source < c.target:
+            raise GraphcurvError(f"connection {c.index} runs backwards (layer {c.source} -> {c.target})")
         edges = connection_edges(data, c)
         weight = edges.weight.to(device)
         src = edges.source.to(device) - layer_list[c.source].start
         dst = edges.target.to(device) - layer_list[c.target].start
         length = 1.0 / weight.double().abs().clamp(min=MIN_ABS_WEIGHT)
-        links.append(ChainConnection(c.index, src, dst, length, weight, c.param, edges.param_index.to(device)))
+        links.append(
+            ChainConnection(
+                c.index, src, dst, length, weight, c.param, edges.param_index.to(device), c.source, c.target
+            )
+        )
     return NeuralChain(
         [layer.num_nodes for layer in layer_list],
         [layer.start for layer in layer_list],

@@ -62,3 +62,77 @@ def three_hop(d2: Tensor, third: ChainConnection, n_target: int) -> Tensor:
 
 def _offsets(counts: Tensor) -> Tensor:
     return torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+
+
+class LayerPairDistances:
+    r"""Shortest directed distances between the nodes of two layers of a DAG, dense, memoised.
+
+    .. math::
+        D(X, Y) = \min_{c\,:\,Z \to Y} \begin{cases}
+            d_c & Z = X \text{ (the edges of } c\text{)} \\
+            D(X, Z) \oplus d_c & \text{otherwise}
+        \end{cases}
+
+    over the connections c into Y (``\oplus``: a min-plus product with c's edges), inf
+    where no path exists. When Z's only path from X is a single connection X -> Z, the
+    product is :func:`two_hop` of the two connections, and a longer path is
+    :func:`three_hop` of the distances so far with c, so on a chain ``D(l, l+2)`` and
+    ``D(l, l+3)`` are exactly the D2 and D3 above, value for value. ``between(X, Y)``
+    keeps every matrix it computes, so matrices shared by several connections (a chain's
+    D2 is read by two) are built once.
+    """
+
+    def __init__(self, chain) -> None:
+        self.chain = chain
+        self._memo: dict[tuple[int, int], Tensor] = {}
+        self._reach = _reachable(chain)
+
+    def reaches(self, x: int, y: int) -> bool:
+        return y in self._reach[x]
+
+    def only_direct(self, x: int, y: int) -> int | None:
+        """The connection X -> Y when it is the only path from X to Y, else None."""
+        into = self.chain.into(y)
+        direct = [k for k in into if self.chain.links[k].source == x]
+        others = [k for k in into if self.chain.links[k].source != x and self.reaches(x, self.chain.links[k].source)]
+        return direct[0] if len(direct) == 1 and not others else None
+
+    def between(self, x: int, y: int) -> Tensor:
+        """D(X, Y), an (n_X, n_Y) float64 matrix."""
+        key = (x, y)
+        if key not in self._memo:
+            self._memo[key] = self._compute(x, y)
+        return self._memo[key]
+
+    def _compute(self, x: int, y: int) -> Tensor:
+        chain, sizes = self.chain, self.chain.sizes
+        device = chain.links[0].length.device
+        out = None
+        for k in chain.into(y):
+            link = chain.links[k]
+            z = link.source
+            if z == x:
+                term = torch.full((sizes[x], sizes[y]), float("inf"), dtype=torch.float64, device=device)
+                term.view(-1).scatter_reduce_(0, link.src * sizes[y] + link.dst, link.length, reduce="amin")
+            elif self.reaches(x, z):
+                first = self.only_direct(x, z)
+                if first is not None:
+                    term = two_hop(chain.links[first], link, sizes[x], sizes[z], sizes[y])
+                else:
+                    term = three_hop(self.between(x, z), link, sizes[y])
+            else:
+                continue
+            out = term if out is None else torch.minimum(out, term)
+        if out is None:
+            out = torch.full((sizes[x], sizes[y]), float("inf"), dtype=torch.float64, device=device)
+        return out
+
+
+def _reachable(chain) -> list[set[int]]:
+    """Per layer: the layers reachable from it by one or more connections."""
+    reach: list[set[int]] = [set() for _ in range(chain.num_layers)]
+    for layer in reversed(range(chain.num_layers)):
+        for k in chain.out_of(layer):
+            target = chain.links[k].target
+            reach[layer] |= {target} | reach[target]
+    return reach

@@ -43,6 +43,7 @@ from graphcurv.neural.curvature.sample import (
     ChainGeometry,
     Submit,
     chosen_edges,
+    dead_edges,
     layer_sides,
     point_mass_w1,
 )
@@ -137,23 +138,17 @@ def grouped_sample_curvature(
     geometry = grouped.geometry
     chain, device = geometry.chain, activation.device
     stats = EngineStats() if stats is None else stats
-    layer_activation = [activation[s : s + n].double().cpu() for s, n in zip(chain.starts, chain.sizes)]
-    last = chain.num_layers - 1
+    values = activation.double().cpu()
     pending, out_kappa, out_dead, worst = [], [], [], 0.0
     for k, link in enumerate(chain.links):
-        src_cpu, dst_cpu = link.src.cpu(), link.dst.cpu()
-        dead = torch.zeros(link.num_edges, dtype=torch.bool)
-        if k >= 1:
-            dead |= layer_activation[k][src_cpu] == 0
-        if k + 1 < last:
-            dead |= layer_activation[k + 1][dst_cpu] == 0
+        dead = dead_edges(geometry, values, k)
         chosen = chosen_edges(edges, k, link.num_edges, torch.device("cpu"))
         live = ~dead & chosen
         kappa = torch.ones(link.num_edges, dtype=torch.float64)
         kappa[~chosen] = torch.nan
         groups = grouped.groups[k]
         if groups is None:  # a point mass on one side: the per-edge engine's closed form
-            src, dst = layer_sides(geometry, layer_activation, k, alpha, 0.0)
+            src, dst = layer_sides(geometry, values, k, alpha, 0.0)
             index = torch.nonzero(live).flatten()
             w1 = point_mass_w1(geometry, k, index, src, dst).cpu()
             length = link.length.cpu()[index]
@@ -161,7 +156,7 @@ def grouped_sample_curvature(
             stats.add(k, "closed_form", int(index.numel()))
         else:
             limit = None if ceiling is None else ceiling[k].detach().double().cpu().numpy()
-            solver = _ConnectionSolver(geometry, groups, k, layer_activation, alpha, threshold, tol, limit, stats)
+            solver = _ConnectionSolver(geometry, groups, k, values, alpha, threshold, tol, limit, stats)
             share = link.param_index.cpu().numpy() if per_parameter and link.param >= 0 else None
             opened = solver.bound(live.numpy(), kappa.numpy())
             if bounds_only:
@@ -182,17 +177,17 @@ def grouped_sample_curvature(
 class _ConnectionSolver:
     """Groups of one connection for one input (a thin holder of what every group reads)."""
 
-    def __init__(self, geometry, groups, k, layer_activation, alpha, threshold, tol, limit, stats):
+    def __init__(self, geometry, groups, k, values, alpha, threshold, tol, limit, stats):
         link, self.k = geometry.chain.links[k], k
         self.groups, self.alpha, self.tol, self.limit, self.stats = groups, alpha, tol, limit, stats
         self.src, self.dst = link.src.cpu().numpy(), link.dst.cpu().numpy()
         self.length = link.length.cpu().numpy()
         distances = geometry.distances[k]
-        self.after = xp.to_numpy(distances.after)  # D2[layer k, layer k+2]
-        self.before = xp.to_numpy(distances.before)  # D2[layer k-1, layer k+1]
-        self.across = xp.to_numpy(distances.across)  # D3[layer k-1, layer k+2]
+        self.after = xp.to_numpy(distances.after)  # source layer -> successors (D2 on a chain)
+        self.before = xp.to_numpy(distances.before)  # predecessors -> target layer (D2)
+        self.across = xp.to_numpy(distances.across)  # predecessors -> successors (D3)
         before, after = geometry.before[k], geometry.after[k]
-        left, right = layer_activation[k - 1], layer_activation[k + 2]
+        left, right = values[geometry.before_nodes[k].cpu()], values[geometry.after_nodes[k].cpu()]
         self.in_measures = [_class_measures(before, groups.sources, left, alpha, t) for t in (threshold, UNTRUNCATED)]
         self.out_measures = [_class_measures(after, groups.targets, right, alpha, t) for t in (threshold, UNTRUNCATED)]
         self.in_longest = _longest(before, left)

@@ -3,6 +3,9 @@
 Written independently of the fast engine, straight from the spec: a networkx DiGraph
 of the materialised edges with lengths 1/|w|, shortest paths by Dijkstra from every
 needed source, the measures from their definition, POT's exact solver per problem.
+It reads the graph's edges only, so it is also the reference on DAGs (residual
+additions, concatenations: ``docs/neural-curvature.md``): pred(i) and succ(j) are the
+in- and out-neighbours, every cost and d(i, j) a directed shortest path.
 It is slow (seconds for a few thousand edges) and exists to check the engine and to
 time it in ``benchmarks/neural_curvature.py``.
 """
@@ -69,7 +72,7 @@ def reference_curvature(
         cols, nu = measure(j, list(G.successors(j)), lj == last)
         cost = np.array([[dist(r, c) for c in cols] for r in rows])
         w1 = ot.emd2(np.array(mu), np.array(nu), cost)
-        out[e] = (1.0 - w1 / G[i][j]["length"]) / (1.0 - alpha)
+        out[e] = (1.0 - w1 / dist(i, j)) / (1.0 - alpha)
     return out
 
 

@@ -17,14 +17,14 @@ solved again with untruncated measures, so every value is within ``tol`` of exac
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import Tensor
 
 from graphcurv import arrays as xp
-from graphcurv.neural.curvature.chain import NeuralChain
-from graphcurv.neural.curvature.distances import three_hop, two_hop
+from graphcurv.neural.curvature.chain import ChainConnection, NeuralChain
+from graphcurv.neural.curvature.distances import LayerPairDistances
 from graphcurv.neural.curvature.measures import SideLayout, SideMeasures, point_masses, side_layout, side_measures
 from graphcurv.neural.curvature.problems import LayerDistances, build_edge_problems, problem_sizes
 from graphcurv.transport.problems import TransportProblems
@@ -35,27 +35,102 @@ Submit = Callable[[TransportProblems], Callable[[], Tensor]]
 
 @dataclass
 class ChainGeometry:
-    """What every sample shares: side layouts and distance matrices per connection."""
+    """What every sample shares, per connection: side layouts, the nodes each side spreads
+    over, and the distance matrices.
+
+    On a DAG the predecessors of a connection's source layer may lie in several layers
+    (the sources of every connection into it) and the successors of its target layer in
+    several (the targets of every connection out of it): each side's neighbours are
+    numbered in the concatenation of those layers (``before_nodes[k]``, ``after_nodes[k]``:
+    their global node ids, in that order). ``chain`` holds the connections with their
+    ground-cost lengths: d(i, j) is the shortest directed path, which is 1/|w_ij| unless
+    the DAG has a shorter way round (a chain never does).
+    """
 
     chain: NeuralChain
     before: list[SideLayout | None]  # predecessors of each link's source layer
     after: list[SideLayout | None]  # successors of each link's target layer
     distances: list[LayerDistances]  # backend arrays (NumPy on the CPU)
+    before_nodes: list[Tensor | None] = field(default_factory=list)
+    after_nodes: list[Tensor | None] = field(default_factory=list)
+
+    def sides(self, k: int) -> tuple[int, int]:
+        """Sizes of the spaces connection k's two sides spread over (0 where a side is absent)."""
+        before, after = self.before_nodes[k], self.after_nodes[k]
+        return (0 if before is None else int(before.numel())), (0 if after is None else int(after.numel()))
 
 
 def chain_geometry(chain: NeuralChain) -> ChainGeometry:
-    """Side layouts and the D2/D3 matrices of every connection (input-independent)."""
-    links, sizes = chain.links, chain.sizes
-    d2 = [two_hop(links[k], links[k + 1], sizes[k], sizes[k + 1], sizes[k + 2]) for k in range(len(links) - 1)]
-    d3 = [three_hop(d2[k], links[k + 2], sizes[k + 3]) for k in range(len(links) - 2)]
-    d2, d3 = [xp.to_backend(m) for m in d2], [xp.to_backend(m) for m in d3]
-    before, after, distances = [], [], []
-    for k in range(len(links)):
-        before.append(side_layout(links[k - 1], sizes[k], "in") if k >= 1 else None)
-        after.append(side_layout(links[k + 1], sizes[k + 1], "out") if k + 1 < len(links) else None)
-        across = d3[k - 1] if 1 <= k < len(links) - 1 else None
-        distances.append(LayerDistances(d2[k - 1] if k >= 1 else None, d2[k] if k + 1 < len(links) else None, across))
-    return ChainGeometry(chain, before, after, distances)
+    """Side layouts and the distance matrices of every connection (input-independent)."""
+    pairs = LayerPairDistances(chain)
+    backend: dict[tuple[int, int], object] = {}
+
+    def block(x: int, y: int):
+        if (x, y) not in backend:
+            backend[(x, y)] = xp.to_backend(pairs.between(x, y))
+        return backend[(x, y)]
+
+    def stacked(rows: list[int], cols: list[int]):
+        parts = [[block(x, y) for y in cols] for x in rows]
+        if len(rows) == 1 and len(cols) == 1:
+            return parts[0][0]
+        return xp.to_backend(torch.cat([torch.cat([xp.to_tensor(m) for m in row], 1) for row in parts], 0))
+
+    links = [_cost_lengths(chain, pairs, link) for link in chain.links]
+    chain = NeuralChain(chain.sizes, chain.starts, chain.names, links)
+    before, after, distances, before_nodes, after_nodes = [], [], [], [], []
+    for link in links:
+        feeding = [chain.links[k] for k in chain.into(link.source)]
+        fed = [chain.links[k] for k in chain.out_of(link.target)]
+        left = [f.source for f in feeding]
+        right = [f.target for f in fed]
+        before.append(_side(chain, feeding, chain.sizes[link.source], "in") if feeding else None)
+        after.append(_side(chain, fed, chain.sizes[link.target], "out") if fed else None)
+        before_nodes.append(_nodes(chain, left) if feeding else None)
+        after_nodes.append(_nodes(chain, right) if fed else None)
+        distances.append(
+            LayerDistances(
+                stacked(left, [link.target]) if feeding else None,
+                stacked([link.source], right) if fed else None,
+                stacked(left, right) if feeding and fed else None,
+            )
+        )
+    return ChainGeometry(chain, before, after, distances, before_nodes, after_nodes)
+
+
+def _cost_lengths(chain: NeuralChain, pairs: LayerPairDistances, link: ChainConnection) -> ChainConnection:
+    """The connection with d(i, j) the shortest directed path (a detour may be shorter than the edge)."""
+    others = [
+        k
+        for k in chain.into(link.target)
+        if chain.links[k].source != link.source and pairs.reaches(link.source, chain.links[k].source)
+    ]
+    if not others:
+        return link
+    shortest = pairs.between(link.source, link.target)[link.src, link.dst]
+    return replace(link, length=torch.minimum(link.length, shortest))
+
+
+def _side(chain: NeuralChain, links: list[ChainConnection], centres: int, side: str) -> SideLayout:
+    """Neighbours over several connections, numbered in the concatenation of their far layers."""
+    if len(links) == 1:
+        return side_layout(links[0], centres, side)
+    offset, centre, other, length = 0, [], [], []
+    for link in links:
+        far = link.source if side == "in" else link.target
+        centre.append(link.dst if side == "in" else link.src)
+        other.append((link.src if side == "in" else link.dst) + offset)
+        length.append(link.length)
+        offset += chain.sizes[far]
+    centre, other, length = torch.cat(centre), torch.cat(other), torch.cat(length)
+    order = torch.argsort(centre, stable=True)
+    ptr = torch.cat([centre.new_zeros(1), torch.bincount(centre, minlength=centres).cumsum(0)])
+    return SideLayout(ptr, other[order], length[order])
+
+
+def _nodes(chain: NeuralChain, layers: list[int]) -> Tensor:
+    device = chain.links[0].length.device
+    return torch.cat([torch.arange(chain.sizes[x], device=device) + chain.starts[x] for x in layers])
 
 
 def sample_curvature(
@@ -77,20 +152,15 @@ def sample_curvature(
     model too large to run whole (``benchmarks/neural_curvature_scale.py``).
     """
     chain = geometry.chain
-    layer_activation = [activation[s : s + n].double() for s, n in zip(chain.starts, chain.sizes)]
-    last = chain.num_layers - 1
+    values = activation.double()
     jobs = []
     for k, link in enumerate(chain.links):
-        src, dst = layer_sides(geometry, layer_activation, k, alpha, threshold)
-        dead = torch.zeros(link.num_edges, dtype=torch.bool, device=activation.device)
-        if k >= 1:
-            dead |= layer_activation[k][link.src] == 0
-        if k + 1 < last:
-            dead |= layer_activation[k + 1][link.dst] == 0
+        src, dst = layer_sides(geometry, values, k, alpha, threshold)
+        dead = dead_edges(geometry, values, k)
         chosen = chosen_edges(edges, k, link.num_edges, activation.device)
         live = torch.nonzero(~dead & chosen).flatten()
-        if k == 0 or k == last - 1:  # a point mass on one side: closed form, no truncation
-            src, dst = layer_sides(geometry, layer_activation, k, alpha, 0.0)
+        if geometry.before[k] is None or geometry.after[k] is None:  # a point mass on one side: closed form
+            src, dst = layer_sides(geometry, values, k, alpha, 0.0)
             waits = point_mass_w1(geometry, k, live, src, dst)
         else:
             waits = _submit_edges(geometry, k, live, src, dst, submit, max_entries)
@@ -103,7 +173,7 @@ def sample_curvature(
         bound = (src.moved[i] + dst.moved[j]) * (length + src.longest[i] + dst.longest[j]) / (length * (1 - alpha))
         redo = bound > tol
         if bool(redo.any()):
-            exact_src, exact_dst = layer_sides(geometry, layer_activation, k, alpha, UNTRUNCATED)
+            exact_src, exact_dst = layer_sides(geometry, values, k, alpha, UNTRUNCATED)
             waits = _submit_edges(geometry, k, live[redo], exact_src, exact_dst, submit, max_entries)
             w1[redo] = _collect(waits, activation.device)
             bound[redo] = 0.0
@@ -125,14 +195,32 @@ def chosen_edges(edges: list[Tensor | None] | None, k: int, count: int, device: 
     return mask
 
 
-def layer_sides(geometry: ChainGeometry, layer_activation, k: int, alpha: float, threshold: float):
-    """Measures of the link's source layer (over predecessors) and target layer (over successors)."""
-    sizes, device = geometry.chain.sizes, layer_activation[0].device
+def dead_edges(geometry: ChainGeometry, values: Tensor, k: int) -> Tensor:
+    """The dead-neuron rule: edges of connection k with a hidden end of activation 0
+    (``values``: every node's activation for one sample). A source is hidden unless it is
+    an input node, a target unless it is a logit."""
+    link, starts = geometry.chain.links[k], geometry.chain.starts
+    dead = torch.zeros(link.num_edges, dtype=torch.bool, device=values.device)
+    if geometry.before[k] is not None:
+        dead |= values[starts[link.source] + link.src.to(values.device)] == 0
+    if geometry.after[k] is not None:
+        dead |= values[starts[link.target] + link.dst.to(values.device)] == 0
+    return dead
+
+
+def layer_sides(geometry: ChainGeometry, values: Tensor, k: int, alpha: float, threshold: float):
+    """Measures of the link's source layer (over predecessors) and target layer (over
+    successors); ``values``: every node's activation for one sample."""
+    link, sizes, device = geometry.chain.links[k], geometry.chain.sizes, values.device
     before, after = geometry.before[k], geometry.after[k]
-    src = side_measures(before, layer_activation[k - 1], alpha, threshold) if before else point_masses(sizes[k], device)
-    dst = (
-        side_measures(after, layer_activation[k + 2], alpha, threshold) if after else point_masses(sizes[k + 1], device)
-    )
+    if before is not None:
+        src = side_measures(before, values[geometry.before_nodes[k].to(device)], alpha, threshold)
+    else:
+        src = point_masses(sizes[link.source], device)
+    if after is not None:
+        dst = side_measures(after, values[geometry.after_nodes[k].to(device)], alpha, threshold)
+    else:
+        dst = point_masses(sizes[link.target], device)
     return src, dst
 
 
@@ -145,15 +233,16 @@ def point_mass_w1(geometry: ChainGeometry, k: int, edges: Tensor, src: SideMeasu
     """
     chain, distances = geometry.chain, geometry.distances[k]
     link = chain.links[k]
+    before, after = geometry.sides(k)
     i, j, length = link.src[edges], link.dst[edges], link.length[edges]
-    if k == 0 and dst.node.numel():  # sources are point masses, targets spread over successors
+    if geometry.before[k] is None and dst.node.numel():  # sources are point masses, targets spread
         d2 = xp.to_tensor(distances.after).to(length.device)
-        spread = _sparse(dst, chain.sizes[k + 1], chain.sizes[k + 2])
+        spread = _sparse(dst, chain.sizes[link.target], after)
         product = torch.sparse.mm(spread, torch.nan_to_num(d2, posinf=0.0).t())  # (targets, sources)
         return dst.centre_mass[j] * length + product[j, i]
-    if k == chain.num_layers - 2 and src.node.numel():  # targets are point masses
+    if geometry.after[k] is None and src.node.numel():  # targets are point masses
         d2 = xp.to_tensor(distances.before).to(length.device)
-        spread = _sparse(src, chain.sizes[k], chain.sizes[k - 1])
+        spread = _sparse(src, chain.sizes[link.source], before)
         product = torch.sparse.mm(spread, torch.nan_to_num(d2, posinf=0.0))  # (sources, targets)
         return src.centre_mass[i] * length + product[i, j]
     return length * src.centre_mass[i] * dst.centre_mass[j]  # both sides point masses: W1 = d(i, j)

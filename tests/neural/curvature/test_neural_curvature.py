@@ -191,17 +191,3 @@ def test_bad_inputs_are_rejected(tmp_path):
     moved.activation = moved.activation.flip(0)
     with pytest.raises(GraphcurvError, match="calibration set"):
         neural_curvature(moved, state=calibrated)
-
-
-def test_residual_networks_are_refused_with_a_reason():
-    class Residual(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.a, self.b = nn.Linear(4, 4), nn.Linear(4, 2)
-
-        def forward(self, x):
-            return self.b(torch.relu(self.a(x)) + x)
-
-    graph = export(Residual(), torch.randn(2, 4))
-    with pytest.raises(GraphcurvError, match="chain of layers"):
-        neural_curvature(graph)
