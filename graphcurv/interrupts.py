@@ -9,7 +9,8 @@ When the user interrupts, three things must hold:
    and atomic writers (:mod:`graphcurv.atomic`) clean up on the way out;
 2. worker processes do not print their own ``KeyboardInterrupt`` traceback (Ctrl-C
    signals the whole process group): inside :func:`handle_signals`, a process forked
-   by this one ignores SIGINT and dies on SIGTERM without running Python code;
+   by this one ignores SIGINT, dies on SIGTERM without running Python code, and (on
+   Linux) gets SIGTERM when this process dies, even of SIGKILL;
 3. no worker outlives the run: :func:`stop_workers` terminates every child process
    (SIGTERM, then SIGKILL after ``timeout`` seconds) and reaps it.
 
@@ -31,9 +32,12 @@ Example (what ``graphcurv``'s entry point does)::
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor
 
@@ -47,13 +51,23 @@ __all__ = [
     "ignoring_signals",
     "signal_name",
     "stop_workers",
+    "worker_died",
     "worker_error",
 ]
 
-WORKER_DIED = (
-    "a solver worker process died (killed by a signal: the out-of-memory killer, or kill); "
-    "the other workers were stopped"
-)
+
+def worker_died(during: str = "") -> str:
+    """The message of a run whose solver worker died (``during``: e.g. ``"neural curvature"``).
+
+    >>> worker_died("neural curvature")[:60]
+    'a solver worker process died during neural curvature (killed'
+    """
+    where = f" during {during}" if during else ""
+    return (
+        f"a solver worker process died{where} (killed by a signal: the out-of-memory killer, or kill); "
+        "the other workers were stopped"
+    )
+
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -103,16 +117,34 @@ def _raise_interrupted(signum: int, _frame) -> None:
     raise Interrupted(signum)
 
 
+_fork_parent: int | None = None  # set in the parent just before a fork from its main thread
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _before_fork() -> None:
+    global _fork_parent
+    from_main = threading.current_thread() is threading.main_thread()
+    _fork_parent = os.getpid() if _owner is not None and from_main else None
+
+
 def _after_fork_in_child() -> None:
-    """In a child forked inside :func:`handle_signals`: Ctrl-C is the parent's to handle; SIGTERM kills."""
+    """In a child forked inside :func:`handle_signals`: Ctrl-C is the parent's to handle; SIGTERM
+    kills; and so does the death of the parent, even by SIGKILL (Linux ``PR_SET_PDEATHSIG``), so
+    no worker outlives a killed run."""
     if _owner is None:
         return
     with contextlib.suppress(ValueError, OSError):  # not the main thread: keep the inherited handlers
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if _fork_parent is None or not sys.platform.startswith("linux"):
+        return  # forked from another thread: its exit (not the process's) would fire the signal
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != _fork_parent:  # the parent died before prctl took effect
+        os._exit(128 + signal.SIGTERM)
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 
 @contextlib.contextmanager
@@ -204,6 +236,6 @@ def worker_error(exc: BaseException) -> WorkerError | None:
         if isinstance(exc, WorkerError):
             return exc
         if isinstance(exc, BrokenExecutor):
-            return WorkerError(WORKER_DIED)
+            return WorkerError(worker_died())
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return None

@@ -74,3 +74,29 @@ def test_a_broken_pool_becomes_a_worker_error():
         found = worker_error(exc)
     assert isinstance(found, WorkerError) and "solver worker process died" in str(found)
     assert worker_error(ValueError("bad input")) is None
+
+
+PARENT = """
+import multiprocessing as mp, sys, time
+from graphcurv.interrupts import handle_signals
+
+def sleep():
+    time.sleep(60)
+
+with handle_signals():
+    child = mp.get_context("fork").Process(target=sleep)
+    child.start()
+    print(child.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_child_dies_with_its_parent_even_when_the_parent_is_sigkilled():
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the child outlived its killed parent"
+        time.sleep(0.05)

@@ -241,11 +241,15 @@ def _stopped_line(what: str, args: list[str]) -> str:
 
 
 def _failed_line(exc: BaseException, args: list[str]) -> str:
+    """One line for a failed command; a dead worker or a failed write also say what was kept."""
+    from graphcurv.atomic import WriteError
     from graphcurv.interrupts import worker_error
 
     dead = worker_error(exc)
     if dead is not None:
         return _stopped_line(str(dead), args)
+    if isinstance(exc, WriteError) and _kept_text():
+        return _stopped_line(_one_line(exc), args)
     return _one_line(exc)
 
 

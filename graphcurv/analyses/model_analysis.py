@@ -164,9 +164,9 @@ def analyze_model(
         try:
             curvature = _curvature(graph, labels, per_class, alpha, state, workers, mean, device, progress)
         except BrokenExecutor as exc:
-            from graphcurv.interrupts import WORKER_DIED
+            from graphcurv.interrupts import worker_died
 
-            raise WorkerError(f"{WORKER_DIED} during neural curvature") from exc
+            raise WorkerError(worker_died("neural curvature")) from exc
     seconds["curvature"] = time.perf_counter() - started
     bottlenecks, found = _analyses(graph, curvature, top, communities, seconds, progress_bars)
     metadata = {
