@@ -24,7 +24,7 @@ MODEL_HELP = (
     "whole pickled model from torch.save(model) (needs --trust-pickle)."
 )
 ARCH_HELP = (
-    "Zoo architecture of a bare state_dict: mlp, lenet or vgg9-lite (layer sizes are read from the "
+    "Zoo architecture of a bare state_dict: mlp, lenet, vgg9-lite or resnet20 (layer sizes are read from the "
     "weights). Not needed for graphcurv checkpoints, .pt2 or pickled models."
 )
 IMPORT_HELP = (

@@ -1,9 +1,9 @@
 """Zoo models by name: ``build_model("lenet", in_channels=1, image_size=28, num_classes=10)``.
 
-Names: ``"mlp"``, ``"lenet"``, ``"vgg9-lite"`` (case, ``_`` and missing hyphens are
+Names: ``"mlp"``, ``"lenet"``, ``"vgg9-lite"``, ``"resnet20"`` (case, ``_`` and missing hyphens are
 forgiven: ``VGG9_lite``, ``vgg9lite``). :func:`build_model` takes the shape of the
 data (``in_channels``, ``image_size``, ``num_classes``) and the ``activation``; the
-MLP also takes ``hidden`` (its hidden layer sizes). These keyword arguments are the
+MLP also takes ``hidden`` (its hidden layer sizes), the ResNet ``width`` and ``blocks``. These keyword arguments are the
 ``config`` a graphcurv checkpoint stores, so ``build_model(arch, **config)``
 rebuilds the model.
 """
@@ -32,7 +32,18 @@ def _vgg9_lite(in_channels: int, image_size: int, num_classes: int, activation: 
     return VGG9Lite(in_channels, image_size, num_classes, activation)
 
 
-_BUILDERS: dict[str, Callable[..., nn.Module]] = {"mlp": _mlp, "lenet": _lenet, "vgg9-lite": _vgg9_lite}
+def _resnet20(in_channels: int, image_size: int, num_classes: int, activation: str, width: int = 16, blocks: int = 3):
+    from graphcurv.models.resnet import ResNet20
+
+    return ResNet20(in_channels, image_size, num_classes, activation, width=width, blocks=blocks)
+
+
+_BUILDERS: dict[str, Callable[..., nn.Module]] = {
+    "mlp": _mlp,
+    "lenet": _lenet,
+    "vgg9-lite": _vgg9_lite,
+    "resnet20": _resnet20,
+}
 MODEL_NAMES = tuple(_BUILDERS)
 
 
@@ -45,7 +56,7 @@ def _randwire(in_channels: int, image_size: int, num_classes: int, activation: s
 
 # Loadable from checkpoints, but not a zoo name (MODEL_NAMES): it needs its stage graphs in ``config``.
 _BUILDERS["randwire"] = _randwire
-_ALIASES = {"vgg9lite": "vgg9-lite", "vgg9": "vgg9-lite"}
+_ALIASES = {"vgg9lite": "vgg9-lite", "vgg9": "vgg9-lite", "resnet-20": "resnet20"}
 
 
 def model_names() -> list[str]:
@@ -74,11 +85,12 @@ def build_model(
     """A freshly initialised zoo model (initialisation follows torch's global RNG: seed it first).
 
     Args:
-        arch: ``"mlp"``, ``"lenet"`` or ``"vgg9-lite"``.
+        arch: ``"mlp"``, ``"lenet"``, ``"vgg9-lite"`` or ``"resnet20"``.
         in_channels, image_size: the shape of the (square) input images.
         num_classes: number of logits.
         activation: ``"relu"`` or ``"tanh"``.
-        options: architecture-specific settings (``hidden=(300, 100)`` for the MLP).
+        options: architecture-specific settings (``hidden=(300, 100)`` for the MLP,
+            ``width=16, blocks=3`` for the ResNet).
 
     >>> build_model("mlp", hidden=(32,)).classifier
     Sequential(

@@ -50,7 +50,7 @@ def test_mlp_sizes_and_activation():
     assert MLP(12, hidden=(), num_classes=3)(torch.rand(4, 12)).shape == (4, 3)  # a linear classifier
 
 
-@pytest.mark.parametrize("arch", ["mlp", "lenet", "vgg9-lite"])
+@pytest.mark.parametrize("arch", ["mlp", "lenet", "vgg9-lite", "resnet20"])
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_models_trace_with_fx_and_export(arch, activation):
     model = build_model(arch, in_channels=1, image_size=28, activation=activation).eval()
@@ -64,9 +64,9 @@ def test_models_trace_with_fx_and_export(arch, activation):
 
 
 def test_registry_names_and_errors():
-    assert model_names() == ["mlp", "lenet", "vgg9-lite"]
+    assert model_names() == ["mlp", "lenet", "vgg9-lite", "resnet20"]
     assert isinstance(build_model("VGG9_lite", in_channels=3, image_size=32), VGG9Lite)
-    with pytest.raises(GraphcurvError, match="unknown architecture 'resnet'.*mlp, lenet, vgg9-lite"):
+    with pytest.raises(GraphcurvError, match="unknown architecture 'resnet'.*mlp, lenet, vgg9-lite, resnet20"):
         build_model("resnet")
     with pytest.raises(GraphcurvError, match="unknown activation 'gelu'"):
         build_model("lenet", activation="gelu")
@@ -76,3 +76,16 @@ def test_registry_names_and_errors():
         build_model("lenet", hidden=(10,))
     with pytest.raises(GraphcurvError, match="at least 16 x 16"):
         build_model("lenet", image_size=8)
+
+
+def test_resnet20_has_20_weighted_layers_and_projection_shortcuts_where_the_shape_changes():
+    model = build_model("resnet-20", in_channels=1, image_size=28)
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    projections = [c for c in convs if c.kernel_size == (1, 1)]
+    # 1 stem + 9 blocks x 2 convs + the linear layer = 20; two 1x1 projections (into stages 2, 3)
+    assert len(convs) - len(projections) + 1 == 20 and len(projections) == 2
+    assert [p.stride for p in projections] == [(2, 2), (2, 2)]
+    assert count_weights(model) == 144 + 6 * 2304 + 4608 + 5 * 9216 + 18432 + 5 * 36864 + 512 + 2048 + 640
+    assert tuple(model(torch.rand(3, 1, 28, 28)).shape) == (3, 10)
+    with pytest.raises(GraphcurvError, match="width and blocks"):
+        build_model("resnet20", width=0)

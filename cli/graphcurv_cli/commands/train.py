@@ -39,7 +39,7 @@ def _hidden_sizes(text: str | None, arch: str) -> dict:
 
 @app.command()
 def train(
-    arch: str = typer.Argument(..., metavar="ARCH", help="Zoo architecture: mlp, lenet or vgg9-lite."),
+    arch: str = typer.Argument(..., metavar="ARCH", help="Zoo architecture: mlp, lenet, vgg9-lite or resnet20."),
     output: Path = typer.Option(..., "--output", "-o", help="The checkpoint to write (.pt).", show_default=False),
     dataset: DatasetOption = "fashion-mnist",
     data_root: DataRootOption = None,
