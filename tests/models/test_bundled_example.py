@@ -31,3 +31,22 @@ def test_bundled_lenet_accuracy_and_calibration_set():
     assert inputs.shape == (100, 1, 28, 28) and torch.bincount(labels).tolist() == [10] * 10
     with torch.no_grad():
         assert torch.equal(model(inputs).argmax(1), labels)
+
+
+RESNET = EXAMPLE.parent / "resnet20-relu-fashion-mnist.pt"
+
+
+def test_bundled_resnet20_is_a_safe_checkpoint_whose_neural_graph_is_a_dag():
+    from graphcurv.models.resnet import ResNet20
+    from graphcurv.neural import export
+    from graphcurv.neural.layout import connections
+
+    raw = torch.load(RESNET, weights_only=True)
+    assert raw["arch"] == "resnet20" and raw["metrics"]["test_accuracy"] >= 0.9
+    model = load_model(RESNET)
+    assert isinstance(model, ResNet20) and count_weights(model) == 270608
+    assert RESNET.stat().st_size < 2 * 1024 * 1024
+    links = connections(export(model, torch.rand(1, 1, 28, 28), max_edges=0))  # edges stay implicit
+    assert sum(c.num_edges for c in links) == 27961728
+    skips = [c for c in links if c.kind == "skip"]
+    assert len(skips) == 7 and all(c.target > c.source + 1 for c in skips)  # 7 identity shortcuts: a DAG
