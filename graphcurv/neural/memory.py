@@ -160,7 +160,7 @@ def estimate_memory(
     """
     chain = _chain(graph)
     if chain is None:
-        return MemoryEstimate(0, {})
+        return _dag_estimate(graph, workers)
     sizes, edges = chain
     activation = getattr(graph, "activation", None)
     if samples is None:
@@ -210,6 +210,69 @@ def estimate_memory(
     certain = sum(kept.values()) + sum(fixed.values())
     certain += max(sum(size for name, size in part.items() if name != OPEN) for part in phases.values())
     return MemoryEstimate(sum(parts.values()), parts, int(certain))
+
+
+def _dag_estimate(graph: Data, workers: int | None) -> MemoryEstimate:
+    """A DAG of layers (residual additions, concatenations): what is certain, the dense
+    distance matrices of every layer pair the engine builds (as
+    :class:`~graphcurv.neural.curvature.distances.LayerPairDistances` does), the stacked
+    side blocks and the per-edge arrays; nothing data-dependent."""
+    if graph.get("layer_ptr") is None or graph.get("connection_target") is None:
+        return MemoryEstimate(0, {})
+    ptr = [int(p) for p in graph.layer_ptr]
+    sizes = [b - a for a, b in zip(ptr[:-1], ptr[1:])]
+    source = [int(x) for x in graph.connection_source]
+    target = [int(x) for x in graph.connection_target]
+    edges = [int(x) for x in graph.connection_num_edges]
+    into = {y: [c for c in range(len(target)) if target[c] == y] for y in range(len(sizes))}
+    reach: list[set[int]] = [set() for _ in sizes]
+    for layer in reversed(range(len(sizes))):
+        for c in range(len(source)):
+            if source[c] == layer:
+                reach[layer] |= {target[c]} | reach[target[c]]
+    pairs: set[tuple[int, int]] = set()
+
+    def need(x: int, y: int) -> None:  # the memoised recursion of LayerPairDistances.between
+        if (x, y) in pairs:
+            return
+        pairs.add((x, y))
+        for c in into[y]:
+            z = source[c]
+            if z == x or z not in reach[x]:
+                continue
+            direct = [d for d in into[z] if source[d] == x]
+            others = [d for d in into[z] if source[d] != x and source[d] in reach[x]]
+            if not (len(direct) == 1 and not others):
+                need(x, z)
+
+    stacked = 0
+    for c in range(len(source)):
+        left = [source[d] for d in into[source[c]]]
+        right = [target[d] for d in range(len(source)) if source[d] == target[c]]
+        blocks = (
+            [(x, target[c]) for x in left] + [(source[c], y) for y in right] + [(x, y) for x in left for y in right]
+        )
+        for x, y in blocks:
+            need(x, y)
+        for group in ([(x, target[c]) for x in left], [(source[c], y) for y in right]):
+            if len(group) > 1:
+                stacked += sum(sizes[x] * sizes[y] for x, y in group)
+        if len(left) > 1 or len(right) > 1:
+            stacked += sum(sizes[x] * sizes[y] for x in left for y in right)
+    kept = {
+        "distance matrices": 8 * (sum(sizes[x] * sizes[y] for x, y in pairs) + stacked),
+        "per-edge arrays": CHAIN_BYTES * sum(edges) + 2 * SIDE_BYTES * sum(edges),
+    }
+    parameters = sum(math.prod(shape) for shape in getattr(graph, "param_shapes", []) or [])
+    workers = _workers(workers)
+    fixed = {
+        "checkpoint scores": 8 * parameters * 2,
+        "solver processes": WORKER_BYTES * (workers if workers > 1 else 0),
+        "overhead": BASE_BYTES,
+    }
+    parts = {name: int(size) for name, size in {**kept, **fixed}.items()}
+    total = sum(parts.values())
+    return MemoryEstimate(total, parts, total)
 
 
 def _workers(workers: int | None) -> int:

@@ -81,9 +81,11 @@ def test_only_the_data_dependent_part_warns(lenet_graph):
         check_memory(lenet_graph, available=estimate.certain // 2, workers=1)
 
 
-def test_graphs_that_are_not_chains_are_left_to_the_engine():
+def test_a_dag_counts_the_layer_pairs_the_engine_builds():
     skip = Data(
         layer_ptr=[0, 4, 8, 12], connection_source=[0, 1, 0], connection_target=[1, 2, 2], connection_num_edges=[16] * 3
     )
-    assert estimate_memory(skip).total == 0
+    # by hand: only the edges 0 -> 1 and 1 -> 2 have a far side, and both need D(layer 0, layer 2),
+    # whose path through layer 1 is its only connection (a two-hop product): one 4 x 4 matrix
+    assert estimate_memory(skip).parts["distance matrices"] == 8 * 4 * 4
     assert check_memory(Data(), available=0).total == 0

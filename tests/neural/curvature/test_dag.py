@@ -196,3 +196,50 @@ def test_grouped_and_per_edge_scores_agree_on_a_dag_in_both_modes():
         if exact == "edges":
             for a, b in zip(fast.edge_score, base.edge_score):
                 assert torch.allclose(a, b, atol=1e-9)
+
+
+def test_the_bundled_resnet20_is_refused_up_front_with_its_memory_estimate():
+    from pathlib import Path
+
+    from graphcurv.errors import GraphcurvError
+    from graphcurv.models import load_model
+    from graphcurv.neural.memory import estimate_memory
+
+    path = Path(__file__).resolve().parents[3] / "datasets" / "models" / "resnet20-relu-fashion-mnist.pt"
+    graph = export(load_model(path), torch.rand(1, 1, 28, 28), max_edges=0)  # edges implicit: nothing built
+    estimate = estimate_memory(graph, workers=1)
+    # stage 1: 12,544 neurons per layer; its layer pairs alone are 1.26 GB each, dozens of them
+    assert estimate.parts["distance matrices"] > 40 * 8 * 12544**2
+    with pytest.raises(GraphcurvError, match="memory"):
+        neural_curvature(graph, 0.9, workers=1)
+
+
+def test_the_dag_estimate_counts_every_layer_pair_the_engine_builds():
+    from graphcurv.neural.curvature.distances import LayerPairDistances
+    from graphcurv.neural.memory import estimate_memory
+
+    model, inputs = _case("conv-residual")
+    graph = export(model, inputs)
+    chain = neural_chain(graph)
+    built = LayerPairDistances(chain)  # asked for the blocks chain_geometry stacks, it builds these pairs
+    for link in chain.links:
+        left = [chain.links[k].source for k in chain.into(link.source)]
+        right = [chain.links[k].target for k in chain.out_of(link.target)]
+        for x, y in [(x, link.target) for x in left] + [(link.source, y) for y in right]:
+            built.between(x, y)
+        for x in left:
+            for y in right:
+                built.between(x, y)
+    pairs = set(built._memo)
+    stacked = 0
+    for link in chain.links:
+        left = [chain.links[k].source for k in chain.into(link.source)]
+        right = [chain.links[k].target for k in chain.out_of(link.target)]
+        if len(left) > 1:
+            stacked += sum(chain.sizes[x] * chain.sizes[link.target] for x in left)
+        if len(right) > 1:
+            stacked += sum(chain.sizes[link.source] * chain.sizes[y] for y in right)
+        if len(left) > 1 or len(right) > 1:
+            stacked += sum(chain.sizes[x] * chain.sizes[y] for x in left for y in right)
+    expected = 8 * (sum(chain.sizes[x] * chain.sizes[y] for x, y in pairs) + stacked)
+    assert estimate_memory(graph, workers=1).parts["distance matrices"] == expected
