@@ -28,6 +28,13 @@ calibration inputs:
   :data:`OPEN_SHARE_MEAN`);
 * the parameter scores of every checkpoint, :data:`WORKER_BYTES` per solver process.
 
+On a DAG of layers (residual additions, concatenations) the same parts are counted over
+what the engine builds there: the distance matrices of every layer pair its memoised
+recursion visits (:class:`~graphcurv.neural.curvature.distances.LayerPairDistances`,
+mirrored by :class:`_Distances`) plus the stacked copies of the sides that spread over
+several layers, and sides that spread over every connection into a connection's source
+layer and out of its target layer. On a chain this is exactly the D2/D3 sum above.
+
 The peak is the kept part plus the largest of the three transient stages. The
 constants were calibrated against the peak resident memory measured on the bundled
 LeNet, a small conv net and an MLP (``benchmarks/memory_estimate.py``,
@@ -121,22 +128,74 @@ def format_bytes(size: float) -> str:
     return f"{size / 2**20:.0f} MiB"
 
 
-def _chain(graph: Data) -> tuple[list[int], list[int]] | None:
-    """Layer sizes and edges per connection of a chain (``None`` if the graph is not one)."""
+def _structure(graph: Data) -> tuple[list[int], list[tuple[int, int, int]]] | None:
+    """Layer sizes and the (source layer, target layer, edges) of every connection
+    (``None`` if ``graph`` is not a neural graph: the engine says so)."""
     if graph.get("layer_ptr") is None or graph.get("connection_target") is None:
-        return None  # not a neural graph: the engine says so
+        return None
     ptr = [int(p) for p in graph.layer_ptr]
     sizes = [b - a for a, b in zip(ptr[:-1], ptr[1:])]
-    into: dict[int, list[int]] = {}
-    for c, target in enumerate(graph.connection_target):
-        into.setdefault(int(target), []).append(c)
-    edges = []
-    for target in range(1, len(sizes)):
-        feeding = into.get(target, [])
-        if len(feeding) != 1 or int(graph.connection_source[feeding[0]]) != target - 1:
-            return None
-        edges.append(int(graph.connection_num_edges[feeding[0]]))
-    return sizes, edges
+    links = [
+        (int(a), int(b), int(e))
+        for a, b, e in zip(graph.connection_source, graph.connection_target, graph.connection_num_edges)
+    ]
+    if not links or any(not 0 <= a < b < len(sizes) for a, b, _ in links):
+        return None  # not layers linked forwards: the engine refuses it
+    return sizes, links
+
+
+class _Distances:
+    """Which dense distance matrices the engine builds, and the largest transient of building
+    one, mirroring :class:`~graphcurv.neural.curvature.distances.LayerPairDistances` (its
+    memo of D(X, Y), two-hop products through a single connection, three-hop ones after)
+    without computing anything. On a chain the matrices are the D2 and D3 blocks."""
+
+    def __init__(self, sizes: list[int], links: list[tuple[int, int, int]]) -> None:
+        self.sizes, self.links = sizes, links
+        self.into: list[list[int]] = [[] for _ in sizes]
+        self.out_of: list[list[int]] = [[] for _ in sizes]
+        for c, (a, b, _) in enumerate(links):
+            self.into[b].append(c)
+            self.out_of[a].append(c)
+        self.reach: list[set[int]] = [set() for _ in sizes]
+        for layer in reversed(range(len(sizes))):
+            for c in self.out_of[layer]:
+                target = links[c][1]
+                self.reach[layer] |= {target} | self.reach[target]
+        self.built: set[tuple[int, int]] = set()
+        self.building = 0
+
+    def _only_direct(self, x: int, z: int) -> int | None:
+        direct = [c for c in self.into[z] if self.links[c][0] == x]
+        others = [c for c in self.into[z] if self.links[c][0] != x and self.links[c][0] in self.reach[x]]
+        return direct[0] if len(direct) == 1 and not others else None
+
+    def need(self, x: int, y: int) -> None:
+        """D(X, Y) is built (and what it needs first)."""
+        if (x, y) in self.built:
+            return
+        self.built.add((x, y))
+        sizes, terms = self.sizes, 0
+        for c in self.into[y]:
+            z, _, edges = self.links[c]
+            if z != x and z not in self.reach[x]:
+                continue
+            terms += 1
+            if z == x:
+                continue
+            first = self._only_direct(x, z)
+            if first is not None:  # two_hop: the path pairs of one chunk and of the one before it
+                pairs = self.links[first][2] * edges // max(sizes[z], 1)
+                extra = PAIR_BYTES * min(pairs, CHUNK) + PREVIOUS_PAIR_BYTES * min(max(pairs - CHUNK, 0), CHUNK)
+            else:  # three_hop: a block of D(X, Z) columns per chunk of edges, and its sum
+                self.need(x, z)
+                extra = 24 * min(sizes[x] * max(edges, 1), max(CHUNK, sizes[x]))
+            self.building = max(self.building, extra)
+        if terms > 1:  # one term per connection into Y, combined by an element-wise minimum
+            self.building = max(self.building, 16 * sizes[x] * sizes[y])
+
+    def bytes(self) -> int:
+        return sum(8 * self.sizes[x] * self.sizes[y] for x, y in self.built)
 
 
 def estimate_memory(
@@ -150,7 +209,9 @@ def estimate_memory(
     """Estimated peak memory of :func:`~graphcurv.neural.curvature.neural_curvature` on ``graph``.
 
     Reads only the graph's layer and connection lists (``layer_ptr``, ``connection_*``),
-    ``param_shapes`` and the shape of ``activation``: nothing is allocated.
+    ``param_shapes`` and the shape of ``activation``: nothing is allocated. Chains and DAGs
+    of layers (residual additions, concatenations) alike: a connection's sides spread over
+    every connection into its source layer and out of its target layer.
 
     Args:
         samples: calibration inputs (default: the columns of ``graph.activation``).
@@ -158,42 +219,50 @@ def estimate_memory(
         mean: the run also averages over inputs (every problem is solved).
         checkpoints: how many checkpoint score sets are kept.
     """
-    chain = _chain(graph)
-    if chain is None:
-        return _dag_estimate(graph, workers)
-    sizes, edges = chain
+    structure = _structure(graph)
+    if structure is None:
+        return MemoryEstimate(0, {})
+    sizes, links = structure
     activation = getattr(graph, "activation", None)
     if samples is None:
         samples = int(activation.shape[1]) if activation is not None and activation.dim() == 2 else 1
-    links = len(edges)
-    d2 = sum(sizes[k] * sizes[k + 2] for k in range(links - 1))
-    d3 = sum(sizes[k] * sizes[k + 3] for k in range(links - 2))
-    sides = sum(edges[: links - 1]) + sum(edges[1:])  # predecessor layouts of links 1.., successors of ..K-2
-    kept = {"distance matrices": 8 * (d2 + d3), "per-edge arrays": CHAIN_BYTES * sum(edges) + SIDE_BYTES * sides}
-    building = 0
-    for k in range(links - 1):
-        middle = max(sizes[k + 1], 1)
-        pairs = edges[k] * edges[k + 1] // middle
-        building = max(
-            building, PAIR_BYTES * min(pairs, CHUNK) + PREVIOUS_PAIR_BYTES * min(max(pairs - CHUNK, 0), CHUNK)
-        )
-    for k in range(links - 2):  # D3: a block of D2 columns per chunk of edges, and its sum
-        building = max(building, 24 * min(sizes[k] * max(edges[k + 2], 1), max(CHUNK, sizes[k])))
-    closed_forms = 8 * sizes[0] * sizes[1] + 8 * sizes[-2] * sizes[-1]  # dense products of the end connections
-    if links >= 2:
-        closed_forms += 8 * max(sizes[0] * sizes[2], sizes[-3] * sizes[-1])  # their D2 with inf zeroed
+    distances = _Distances(sizes, links)
+    copies = sides = closed_forms = 0
     entries = 0.0
-    for k in range(1, links - 1):  # connections whose both ends spread
-        into_source = edges[k - 1] / max(sizes[k], 1)
-        out_of_target = edges[k + 1] / max(sizes[k + 1], 1)
-        entries += edges[k] * (1 + into_source) * (1 + out_of_target)
+    for source, target, edges in links:
+        feeding, fed = distances.into[source], distances.out_of[target]
+        left, right = [links[c][0] for c in feeding], [links[c][1] for c in fed]
+        for x in left:
+            distances.need(x, target)
+        for y in right:
+            distances.need(source, y)
+        for x in left:
+            for y in right:
+                distances.need(x, y)
+        if any(links[c][0] != source and links[c][0] in distances.reach[source] for c in distances.into[target]):
+            distances.need(source, target)  # d(i, j) may be a shorter detour
+        wide_left, wide_right = sum(sizes[x] for x in left), sum(sizes[y] for y in right)
+        if len(left) > 1 or len(right) > 1:  # several blocks are stacked into one copy
+            copies += 8 * (wide_left * sizes[target] * (len(left) > 1) + sizes[source] * wide_right * (len(right) > 1))
+            copies += 8 * wide_left * wide_right
+        in_edges, out_edges = sum(links[c][2] for c in feeding), sum(links[c][2] for c in fed)
+        sides += in_edges + out_edges
+        if feeding and fed:  # both ends spread: transport problems
+            entries += edges * (1 + in_edges / max(sizes[source], 1)) * (1 + out_edges / max(sizes[target], 1))
+        elif feeding or fed:  # a point mass on one side: a dense product and a copy of the distances it reads
+            read = wide_left * sizes[target] if feeding else sizes[source] * wide_right
+            closed_forms = max(closed_forms, 8 * (sizes[source] * sizes[target] + read))
+    kept = {
+        "distance matrices": distances.bytes() + copies,
+        "per-edge arrays": CHAIN_BYTES * sum(e for _, _, e in links) + SIDE_BYTES * sides,
+    }
     share = OPEN_SHARE_MEAN if mean else OPEN_SHARE
     itemsize = activation.element_size() if activation is not None else 4
     phases = {  # what comes on top of the kept arrays at each stage
-        "building the distances": {"building the distances": building},
+        "building the distances": {"building the distances": distances.building},
         "hashing the activations": {"hashing the activations": itemsize * sum(sizes) * int(samples)},
         "running the inputs": {
-            "per-input arrays": RUN_BYTES * sum(edges),
+            "per-input arrays": RUN_BYTES * sum(e for _, _, e in links),
             OPEN: int(8 * share * entries),
             "one input's closed forms": closed_forms,
         },
@@ -210,69 +279,6 @@ def estimate_memory(
     certain = sum(kept.values()) + sum(fixed.values())
     certain += max(sum(size for name, size in part.items() if name != OPEN) for part in phases.values())
     return MemoryEstimate(sum(parts.values()), parts, int(certain))
-
-
-def _dag_estimate(graph: Data, workers: int | None) -> MemoryEstimate:
-    """A DAG of layers (residual additions, concatenations): what is certain, the dense
-    distance matrices of every layer pair the engine builds (as
-    :class:`~graphcurv.neural.curvature.distances.LayerPairDistances` does), the stacked
-    side blocks and the per-edge arrays; nothing data-dependent."""
-    if graph.get("layer_ptr") is None or graph.get("connection_target") is None:
-        return MemoryEstimate(0, {})
-    ptr = [int(p) for p in graph.layer_ptr]
-    sizes = [b - a for a, b in zip(ptr[:-1], ptr[1:])]
-    source = [int(x) for x in graph.connection_source]
-    target = [int(x) for x in graph.connection_target]
-    edges = [int(x) for x in graph.connection_num_edges]
-    into = {y: [c for c in range(len(target)) if target[c] == y] for y in range(len(sizes))}
-    reach: list[set[int]] = [set() for _ in sizes]
-    for layer in reversed(range(len(sizes))):
-        for c in range(len(source)):
-            if source[c] == layer:
-                reach[layer] |= {target[c]} | reach[target[c]]
-    pairs: set[tuple[int, int]] = set()
-
-    def need(x: int, y: int) -> None:  # the memoised recursion of LayerPairDistances.between
-        if (x, y) in pairs:
-            return
-        pairs.add((x, y))
-        for c in into[y]:
-            z = source[c]
-            if z == x or z not in reach[x]:
-                continue
-            direct = [d for d in into[z] if source[d] == x]
-            others = [d for d in into[z] if source[d] != x and source[d] in reach[x]]
-            if not (len(direct) == 1 and not others):
-                need(x, z)
-
-    stacked = 0
-    for c in range(len(source)):
-        left = [source[d] for d in into[source[c]]]
-        right = [target[d] for d in range(len(source)) if source[d] == target[c]]
-        blocks = (
-            [(x, target[c]) for x in left] + [(source[c], y) for y in right] + [(x, y) for x in left for y in right]
-        )
-        for x, y in blocks:
-            need(x, y)
-        for group in ([(x, target[c]) for x in left], [(source[c], y) for y in right]):
-            if len(group) > 1:
-                stacked += sum(sizes[x] * sizes[y] for x, y in group)
-        if len(left) > 1 or len(right) > 1:
-            stacked += sum(sizes[x] * sizes[y] for x in left for y in right)
-    kept = {
-        "distance matrices": 8 * (sum(sizes[x] * sizes[y] for x, y in pairs) + stacked),
-        "per-edge arrays": CHAIN_BYTES * sum(edges) + 2 * SIDE_BYTES * sum(edges),
-    }
-    parameters = sum(math.prod(shape) for shape in getattr(graph, "param_shapes", []) or [])
-    workers = _workers(workers)
-    fixed = {
-        "checkpoint scores": 8 * parameters * 2,
-        "solver processes": WORKER_BYTES * (workers if workers > 1 else 0),
-        "overhead": BASE_BYTES,
-    }
-    parts = {name: int(size) for name, size in {**kept, **fixed}.items()}
-    total = sum(parts.values())
-    return MemoryEstimate(total, parts, total)
 
 
 def _workers(workers: int | None) -> int:
@@ -372,8 +378,8 @@ def _advice(largest: str) -> str:
     """What to change when ``largest`` is the part that does not fit."""
     if largest == "distance matrices":
         return (
-            "use smaller input images or a narrower model (the distance matrices between layers two and three "
-            "apart grow with the product of their sizes), or a machine with more memory"
+            "use smaller input images or a narrower model (the dense distance matrices between layers grow with "
+            "the product of their sizes), or a machine with more memory"
         )
     if largest == "hashing the activations":
         return "use fewer calibration inputs (--per-class) or smaller input images, or a machine with more memory"
