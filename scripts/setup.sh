@@ -3,7 +3,7 @@
 #   1. Debian packages: graph-tool, Fashion-MNIST, venv support (skipped when present);
 #   2. a virtual environment in .venv;
 #   3. the CPU build of torch first (an exact pin, so nothing pulls CUDA packages);
-#   4. graphcurv itself, editable, with the extras dev and graphtool;
+#   4. graphcurv itself, editable, with the extras dev, graphtool and distributed;
 #   5. a link that makes Debian's graph-tool importable inside the venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,8 +46,8 @@ if ! "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split(
     pip_install "torch==$TORCH_VERSION"
 fi
 
-echo "==> installing graphcurv[dev,graphtool] (editable)"
-pip_install -e ".[dev,graphtool]"
+echo "==> installing graphcurv[dev,graphtool,distributed] (editable)"
+pip_install -e ".[dev,graphtool,distributed]"
 
 site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 if [ -d /usr/lib/python3/dist-packages/graph_tool ] && [ ! -e "$site/graph_tool" ]; then

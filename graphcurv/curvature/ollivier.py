@@ -69,6 +69,7 @@ def ollivier_ricci(
     workers: int | None = None,
     max_entries: int | None = None,
     progress: ProgressCallback | None = None,
+    executor=None,
 ) -> OllivierRicciResult:
     """Ollivier-Ricci curvature of every edge of ``data`` (see the module docstring).
 
@@ -85,6 +86,10 @@ def ollivier_ricci(
         max_entries: cost entries built at once (bounds memory: ~50 bytes each; default
             2^18 for the exact solver, 2^23 for the batched ones).
         progress: called as ``progress(done_edges, total_edges, description)``.
+        executor: a :mod:`graphcurv.execution` executor, already entered (e.g.
+            ``with executor(workers=4, distributed=True) as ex``): the edges are cut into
+            units of chunks that workers build and solve themselves (exact solver only;
+            the same values bit for bit). Default None: this process and its fork pool.
 
     Returns:
         :class:`OllivierRicciResult` with float64 tensors on the device of ``data``.
@@ -92,10 +97,15 @@ def ollivier_ricci(
     edge_index, length, num_nodes = _checked_graph(data)
     measure_fn = resolve_measure(measure, base=base, exp_power=exp_power)
     options = dict(solver=solver, tol=tol, workers=workers, max_entries=max_entries)
+    if executor is not None:  # the workers solve: no process pool of the plan's own
+        options["workers"] = 1
     with CurvaturePlan(
         edge_index, length, num_nodes, measure=measure_fn, alpha=alpha, directed=directed, **options
     ) as plan:
-        w1, dist = plan.solve(plan.edge_length, progress)
+        if executor is None:
+            w1, dist = plan.solve(plan.edge_length, progress)
+        else:
+            w1, dist = plan.solve_with(executor, plan.edge_length, progress)
     kappa = curvature_from_distances(w1, dist)
     # Map the results of the solved edges back onto data.edge_index.
     pos = plan.edge_positions(edge_index[0], edge_index[1])

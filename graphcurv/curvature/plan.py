@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import Tensor
 
@@ -44,6 +45,7 @@ from graphcurv.curvature.local_problems import (
     side_layout,
     support_index,
 )
+from graphcurv.errors import GraphcurvError
 from graphcurv.measures import Measure
 from graphcurv.progress import ProgressCallback, report
 from graphcurv.transport import solver_session
@@ -183,6 +185,41 @@ class CurvaturePlan:
         while pending:
             collect()
         dist = xp.to_tensor(distance(self.x, self.y, edge_length), self.device)
+        return w1, dist
+
+    def solve_with(
+        self, executor, edge_length: Array | Tensor, progress: ProgressCallback | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """:meth:`solve` through a :mod:`graphcurv.execution` executor (exact solver, CPU):
+        units of consecutive chunks, each building its supports, local distances and
+        problems in the worker from O(E) shared data (:mod:`graphcurv.curvature.chunk_units`);
+        bit-for-bit the values of :meth:`solve`."""
+        from graphcurv.curvature.chunk_units import ChunkInputs, LocalHopDistances, chunk_units, solve_chunks
+
+        if self.solver != "exact" or self.device.type != "cpu":
+            raise GraphcurvError("an executor runs the exact solver on CPU graphs only (solver='exact')")
+        if isinstance(edge_length, Tensor):
+            edge_length = xp.to_backend(edge_length.detach().to(self.device, torch.float64))
+        arc_length = edge_length[self.arc_edge]
+        src_nb, dst_nb = self._side(arc_length, self.src_side), self._side(arc_length, self.dst_side)
+        first = float(arc_length[0])
+        if bool((arc_length == first).all()):
+            n, ones = self.num_nodes, np.ones(xp.size(self.arc_source), dtype=np.int32)
+            adjacency = sp.csr_matrix((ones, (self.arc_source, self.arc_target)), shape=(n, n))
+            adjacency.sum_duplicates()
+            distance = LocalHopDistances(adjacency, first)
+        else:  # bounded Dijkstra from each unit's own sources, no n x n matrix
+            length = xp.to_tensor(arc_length, self.device)
+            distance = DijkstraDistances(self.arc_index, length, self.num_nodes, max_matrix_bytes=0)
+        inputs = ChunkInputs(self.x, self.y, edge_length, src_nb, dst_nb, self.num_nodes, distance)
+        units = chunk_units(self.chunks, 16 * executor.parallelism)
+        count, stops = self.num_edges, [unit[-1][1] for unit in units]
+        report(progress, 0, count, "Ollivier-Ricci curvature")
+        results = executor.map(solve_chunks, units, shared=inputs).gather(
+            lambda done: report(progress, stops[done - 1], count, "Ollivier-Ricci curvature")
+        )
+        w1 = torch.from_numpy(np.concatenate([r[0] for r in results])).to(self.device)
+        dist = torch.from_numpy(np.concatenate([r[1] for r in results])).to(self.device)
         return w1, dist
 
     def _side(self, arc_length: Array, side: str) -> Neighbourhoods:

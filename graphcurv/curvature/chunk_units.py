@@ -1,0 +1,110 @@
+r"""Exact Ollivier-Ricci curvature as units of edge chunks, for :mod:`graphcurv.execution`.
+
+A unit is a run of consecutive chunks of a :class:`~graphcurv.curvature.plan.CurvaturePlan`
+(the same chunks, so every transport problem is built exactly as in-process and the
+values agree bit for bit). The shared data, sent to every worker once, is O(E): the
+solved edges and their lengths, both sides' measures as CSR (:class:`Neighbourhoods`)
+and the adjacency as a scipy CSR matrix. Each unit builds what its chunks need from
+it: the supports, the shared-mass removal, the local distances and the problems, then
+solves them with the exact solver in the worker.
+
+Local distances: with equal lengths c, d(u, v) is c times 0, 1, 2 or 3 hops for u in
+S_x and v in S_y; a unit finds the one- and two-step pairs among its own support
+nodes (rows of A and of A @ A restricted to them), never the whole graph's hop table.
+With unequal lengths the unit runs bounded Dijkstra from its own sources
+(:class:`~graphcurv.curvature.distances.DijkstraDistances` without the n x n matrix).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from graphcurv.curvature.local_problems import (
+    Neighbourhoods,
+    build_problems,
+    gather_supports,
+    remove_shared_mass,
+    shared_positions,
+    support_index,
+)
+from graphcurv.transport.exact import ExactSolverPool
+
+
+class LocalHopDistances:
+    """d(u, v) = c x hops (0..3) from the CSR adjacency, for the nodes one chunk asks about."""
+
+    def __init__(self, adjacency: sp.csr_matrix, length: float) -> None:
+        self.adjacency, self.length = adjacency, float(length)
+
+    def _cost(self, src_node: np.ndarray, dst_node: np.ndarray, ia: np.ndarray, jb: np.ndarray) -> np.ndarray:
+        rows, row_of = np.unique(src_node, return_inverse=True)
+        cols, col_of = np.unique(dst_node, return_inverse=True)
+        a_rows = self.adjacency[rows]
+        one = a_rows[:, cols].tocoo()
+        two = (a_rows @ self.adjacency[:, cols]).tocoo()
+        width = np.int64(cols.size)
+        keys = row_of[ia].astype(np.int64) * width + col_of[jb]
+        hops = np.full(keys.size, 3, dtype=np.uint8)
+        hops[_contains(np.unique(two.row.astype(np.int64) * width + two.col), keys)] = 2
+        hops[_contains(np.unique(one.row.astype(np.int64) * width + one.col), keys)] = 1
+        hops[src_node[ia] == dst_node[jb]] = 0
+        return hops.astype(np.float64) * self.length
+
+    def pairs(self, src_node, dst_node, ia, jb, bound=None) -> np.ndarray:
+        return self._cost(src_node, dst_node, ia, jb)
+
+    def __call__(self, u, v, bound=None) -> np.ndarray:
+        index = np.arange(np.size(u))
+        return self._cost(u, v, index, index)
+
+
+def _contains(sorted_keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    if sorted_keys.size == 0:
+        return np.zeros(queries.size, dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, queries), sorted_keys.size - 1)
+    return sorted_keys[pos] == queries
+
+
+@dataclass(frozen=True)
+class ChunkInputs:
+    """What every unit reads (scattered once): solved edges, lengths, measures, distances."""
+
+    x: np.ndarray
+    y: np.ndarray
+    edge_length: np.ndarray
+    src_nb: Neighbourhoods
+    dst_nb: Neighbourhoods
+    num_nodes: int
+    distance: Any  # LocalHopDistances or DijkstraDistances (no n x n matrix)
+
+
+def solve_chunks(unit: list[tuple[int, int]], inputs: ChunkInputs) -> tuple[np.ndarray, np.ndarray]:
+    """W1 and d(x, y) of the solved edges of consecutive chunks ``unit`` (in-worker, exact)."""
+    w1, dist = [], []
+    with ExactSolverPool(1) as pool:
+        for start, stop in unit:
+            src_index = support_index(inputs.src_nb, inputs.x[start:stop])
+            dst_index = support_index(inputs.dst_nb, inputs.y[start:stop])
+            shared = shared_positions(src_index.node, src_index.pid, dst_index.node, dst_index.pid, inputs.num_nodes)
+            src, dst = remove_shared_mass(
+                gather_supports(inputs.src_nb, src_index),
+                gather_supports(inputs.dst_nb, dst_index),
+                inputs.num_nodes,
+                shared,
+            )
+            length = inputs.edge_length[start:stop]
+            problems = build_problems(src, dst, stop - start, length, inputs.distance)
+            w1.append(pool.submit(problems)().numpy())
+            dist.append(np.asarray(inputs.distance(inputs.x[start:stop], inputs.y[start:stop], length)))
+    return np.concatenate(w1), np.concatenate(dist)
+
+
+def chunk_units(chunks: list[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:
+    """Consecutive chunks grouped into at most ``count`` units of about equal numbers of chunks."""
+    count = max(1, min(count, len(chunks)))
+    bounds = np.linspace(0, len(chunks), count + 1).round().astype(int)
+    return [chunks[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]

@@ -1,0 +1,107 @@
+"""The Dask executor: units as tasks on a ``dask.distributed`` cluster.
+
+Either an existing scheduler (``address="tcp://host:8786"``) or a ``LocalCluster`` of
+``workers`` single-threaded worker processes that the context manager starts and closes.
+Shared data is scattered once to every worker (``broadcast=True``); every task is
+submitted with ``retries=2``, and tasks lost with a killed worker are recomputed by Dask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+from graphcurv.errors import MissingDependencyError
+from graphcurv.execution.units import checked_results, run_unit
+
+RETRIES = 2
+
+
+def import_distributed() -> ModuleType:
+    """Import ``distributed``, or a :class:`MissingDependencyError` naming the extra."""
+    try:
+        import distributed
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "running on a Dask cluster needs the `distributed` package: pip install graphcurv[distributed]"
+        ) from exc
+    return distributed
+
+
+class DaskExecutor:
+    """``with DaskExecutor(workers=2) as ex: ex.map(fn, units, shared=data).gather()``."""
+
+    def __init__(self, address: str | None = None, *, workers: int | None = None, quiet: bool = True) -> None:
+        self.address, self.workers, self.quiet = address, workers, quiet
+        self.client = None
+        self._cluster = None
+
+    def __enter__(self) -> DaskExecutor:
+        distributed = import_distributed()
+        if self.address is not None:
+            self.client = distributed.Client(self.address)
+        else:
+            import logging
+
+            from graphcurv.transport.exact import default_workers
+
+            workers = default_workers() if self.workers is None else max(1, int(self.workers))
+            self._cluster = distributed.LocalCluster(
+                n_workers=workers,
+                processes=True,
+                threads_per_worker=1,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR if self.quiet else logging.WARNING,
+            )
+            self.client = distributed.Client(self._cluster)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        client, cluster, self.client, self._cluster = self.client, self._cluster, None, None
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+    @property
+    def parallelism(self) -> int:
+        """Worker threads on the cluster now (at least 1)."""
+        return max(1, sum(self.client.nthreads().values())) if self.client is not None else 1
+
+    def worker_pids(self) -> dict[str, int]:
+        """Process id of every worker (address -> pid), e.g. to test faults."""
+        import os
+
+        return self.client.run(os.getpid)
+
+    def map(self, function: Callable, units: Sequence, *, shared: Any = None) -> DaskBatch:
+        if self.client is None:
+            raise RuntimeError("use the DaskExecutor as a context manager")
+        units = list(units)
+        shared_future = self.client.scatter([shared], broadcast=True, hash=False)[0]
+        futures = [
+            self.client.submit(run_unit, function, i, unit, shared_future, retries=RETRIES, pure=False)
+            for i, unit in enumerate(units)
+        ]
+        return DaskBatch(self.client, futures, shared_future)
+
+
+class DaskBatch:
+    """Futures of one map: :meth:`gather` waits and returns results in unit order, checked."""
+
+    def __init__(self, client, futures: list, shared_future) -> None:
+        self.client, self.futures, self._shared = client, futures, shared_future
+
+    def gather(self, progress: Callable[[int], None] | None = None) -> list:
+        """Results in unit order; ``progress(units_done)`` after each (in unit order)."""
+        try:
+            if progress is None:
+                return checked_results(self.client.gather(self.futures), len(self.futures))
+            tagged = []
+            for future in self.futures:
+                tagged.append(future.result())
+                progress(len(tagged))
+            return checked_results(tagged, len(self.futures))
+        finally:
+            self.futures, self._shared = [], None

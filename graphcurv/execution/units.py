@@ -1,0 +1,33 @@
+"""Units of work and the check that every unit's result came back exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from graphcurv.errors import WorkerError
+
+
+def run_unit(function: Callable, unit_id: int, unit: Any, shared: Any) -> tuple[int, Any]:
+    """Run one unit on a worker: ``(unit_id, function(unit, shared))``."""
+    return unit_id, function(unit, shared)
+
+
+def checked_results(tagged: Iterable[tuple[int, Any]], count: int) -> list:
+    """Results in unit order from ``(unit_id, result)`` pairs; a :class:`WorkerError` unless
+    every id in ``0..count-1`` came back exactly once."""
+    results: list = [None] * count
+    seen = [0] * count
+    for unit_id, result in tagged:
+        if not 0 <= unit_id < count:
+            raise WorkerError(f"a result came back for unit {unit_id}, which was never submitted")
+        seen[unit_id] += 1
+        results[unit_id] = result
+    missing = [i for i, n in enumerate(seen) if n == 0]
+    repeated = [i for i, n in enumerate(seen) if n > 1]
+    if missing or repeated:
+        raise WorkerError(
+            f"units lost or repeated: {len(missing)} missing (e.g. {missing[:5]}), "
+            f"{len(repeated)} returned more than once (e.g. {repeated[:5]})"
+        )
+    return results
