@@ -20,6 +20,9 @@ unless every unit came back exactly once.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from graphcurv.execution.dask_executor import DaskExecutor, import_distributed
 from graphcurv.execution.local import LocalExecutor
 from graphcurv.execution.units import checked_results, run_unit
@@ -37,4 +40,25 @@ def executor(
     return LocalExecutor(workers)
 
 
-__all__ = ["DaskExecutor", "LocalExecutor", "checked_results", "executor", "import_distributed", "run_unit"]
+@contextlib.contextmanager
+def execution(
+    *, scheduler: str | None = None, workers: int | None = None, distributed: bool = False
+) -> Iterator[LocalExecutor | DaskExecutor | None]:
+    """An entered executor when ``scheduler`` or ``distributed`` ask for Dask, else None (the
+    default in-process path and its pool of ``workers``): what the CLI's options select."""
+    if scheduler is None and not distributed:
+        yield None
+        return
+    with executor(scheduler=scheduler, workers=workers, distributed=distributed) as ex:
+        yield ex
+
+
+__all__ = [
+    "DaskExecutor",
+    "LocalExecutor",
+    "checked_results",
+    "execution",
+    "executor",
+    "import_distributed",
+    "run_unit",
+]

@@ -42,6 +42,13 @@ def curvature(
         None, "--output", "-o", help="Write edges with their curvature: .csv (a table) or .pt (PyG Data)."
     ),
     top: int = typer.Option(10, "--top", help="How many of the most negative edges to list."),
+    workers: int = typer.Option(None, "--workers", help="Worker processes (default: all CPUs)."),
+    distributed: bool = typer.Option(
+        False, "--distributed", help="Run the exact solves on a Dask LocalCluster of --workers processes."
+    ),
+    scheduler: str = typer.Option(
+        None, "--scheduler", help="Run the exact solves on the Dask cluster at this address (tcp://host:8786)."
+    ),
 ) -> None:
     """Compute the curvature of every edge and summarise it (distribution, most negative edges)."""
     from graphcurv.curvature.summary import curvature_summary
@@ -56,9 +63,12 @@ def curvature(
     started = time.perf_counter()
     if method is Method.ollivier:
         from graphcurv.curvature.ollivier import ollivier_ricci
+        from graphcurv.execution import execution
 
-        with ui.progress_bar("Ollivier-Ricci curvature") as progress:
-            result = ollivier_ricci(data, alpha=alpha, solver=solver.value, tol=tol, progress=progress)
+        run = dict(alpha=alpha, solver=solver.value, tol=tol, workers=workers)
+        with execution(scheduler=scheduler, workers=workers, distributed=distributed) as ex:
+            with ui.progress_bar("Ollivier-Ricci curvature") as progress:
+                result = ollivier_ricci(data, **run, progress=progress, executor=ex)
         data.edge_curvature, data.node_curvature = result.edge_curvature, result.node_curvature
     else:
         from graphcurv.curvature.forman import forman_curvature
