@@ -33,24 +33,35 @@ from graphcurv.curvature.local_problems import (
 )
 from graphcurv.transport.exact import ExactSolverPool
 
+DENSE_TABLE_ENTRIES = 2**25  # a chunk's hop table is dense up to 32 MiB
+
 
 class LocalHopDistances:
     """d(u, v) = c x hops (0..3) from the CSR adjacency, for the nodes one chunk asks about."""
 
-    def __init__(self, adjacency: sp.csr_matrix, length: float) -> None:
+    def __init__(self, adjacency: sp.csr_matrix, length: float, transpose: sp.csr_matrix | None = None) -> None:
         self.adjacency, self.length = adjacency, float(length)
+        self.transpose = adjacency if transpose is None else transpose  # rows = in-neighbours
 
     def _cost(self, src_node: np.ndarray, dst_node: np.ndarray, ia: np.ndarray, jb: np.ndarray) -> np.ndarray:
         rows, row_of = np.unique(src_node, return_inverse=True)
         cols, col_of = np.unique(dst_node, return_inverse=True)
-        a_rows = self.adjacency[rows]
-        one = a_rows[:, cols].tocoo()
-        two = (a_rows @ self.adjacency[:, cols]).tocoo()
-        width = np.int64(cols.size)
-        keys = row_of[ia].astype(np.int64) * width + col_of[jb]
-        hops = np.full(keys.size, 3, dtype=np.uint8)
-        hops[_contains(np.unique(two.row.astype(np.int64) * width + two.col), keys)] = 2
-        hops[_contains(np.unique(one.row.astype(np.int64) * width + one.col), keys)] = 1
+        a_rows = self.adjacency[rows]  # row slices only: cheap on CSR
+        one = a_rows.tocoo()
+        at = np.minimum(np.searchsorted(cols, one.col), cols.size - 1)
+        hit = cols[at] == one.col
+        two = (a_rows @ self.transpose[cols].T).tocoo()  # two-step pairs among these nodes only
+        if rows.size * cols.size <= DENSE_TABLE_ENTRIES:  # one byte per (row, col): one lookup per pair
+            table = np.full((rows.size, cols.size), 3, dtype=np.uint8)
+            table[two.row, two.col] = 2
+            table[one.row[hit], at[hit]] = 1
+            hops = table[row_of[ia], col_of[jb]]
+        else:  # sorted keys of the one- and two-step pairs
+            width = np.int64(cols.size)
+            keys = row_of[ia].astype(np.int64) * width + col_of[jb]
+            hops = np.full(keys.size, 3, dtype=np.uint8)
+            hops[_contains(np.unique(two.row.astype(np.int64) * width + two.col), keys)] = 2
+            hops[_contains(np.unique(one.row[hit].astype(np.int64) * width + at[hit]), keys)] = 1
         hops[src_node[ia] == dst_node[jb]] = 0
         return hops.astype(np.float64) * self.length
 

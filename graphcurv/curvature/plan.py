@@ -207,7 +207,8 @@ class CurvaturePlan:
             n, ones = self.num_nodes, np.ones(xp.size(self.arc_source), dtype=np.int32)
             adjacency = sp.csr_matrix((ones, (self.arc_source, self.arc_target)), shape=(n, n))
             adjacency.sum_duplicates()
-            distance = LocalHopDistances(adjacency, first)
+            transpose = None if not self.directed else adjacency.T.tocsr()
+            distance = LocalHopDistances(adjacency, first, transpose)
         else:  # bounded Dijkstra from each unit's own sources, no n x n matrix
             length = xp.to_tensor(arc_length, self.device)
             distance = DijkstraDistances(self.arc_index, length, self.num_nodes, max_matrix_bytes=0)

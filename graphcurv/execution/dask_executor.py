@@ -26,7 +26,16 @@ def import_distributed() -> ModuleType:
         raise MissingDependencyError(
             "running on a Dask cluster needs the `distributed` package: pip install graphcurv[distributed]"
         ) from exc
+    if not hasattr(distributed, "Client"):
+        raise MissingDependencyError(
+            f"`import distributed` found {getattr(distributed, '__file__', '?')}, not Dask's package: "
+            "a file or folder named distributed shadows it (pip install graphcurv[distributed])"
+        )
     return distributed
+
+
+def _import_graphcurv() -> None:
+    import graphcurv.curvature  # noqa: F401 - imports torch and the solvers once per worker
 
 
 class DaskExecutor:
@@ -55,6 +64,7 @@ class DaskExecutor:
                 silence_logs=logging.ERROR if self.quiet else logging.WARNING,
             )
             self.client = distributed.Client(self._cluster)
+        self.client.run(_import_graphcurv)  # start-up, not the first map, pays for importing torch
         return self
 
     def __exit__(self, *exc) -> None:

@@ -83,3 +83,14 @@ def test_killed_worker_loses_no_result():
         after = set(ex.worker_pids().values())
     assert killed and killed[0] not in after
     assert_identical(result, expected)
+
+
+@pytest.mark.parametrize("name", ["ba300", "directed"])
+def test_sparse_key_fallback_of_the_local_hop_table(name, monkeypatch):
+    import graphcurv.curvature.chunk_units as chunk_units
+
+    data = GRAPHS[name]()
+    expected = ollivier_ricci(data, workers=1, max_entries=2**12)
+    monkeypatch.setattr(chunk_units, "DENSE_TABLE_ENTRIES", 0)  # every chunk uses sorted keys
+    with LocalExecutor(1) as ex:
+        assert_identical(ollivier_ricci(data, executor=ex, max_entries=2**12), expected)
