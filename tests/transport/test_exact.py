@@ -112,3 +112,20 @@ def test_dual_infeasible_potentials_fail_the_certificate(monkeypatch):
     monkeypatch.setattr(exact_module, "_emd_c", raised_duals)
     with pytest.raises(GraphcurvError, match="dual violation"):
         exact_module.wasserstein_exact(_pack(_random_problems(5, seed=4)), workers=1)
+
+
+def test_works_with_the_emd_c_signature_of_pot_0_9_4(monkeypatch):
+    """POT 0.9.4-0.9.6's ``emd_c`` takes exactly (a, b, M, max_iter, numThreads); the
+    floor in pyproject.toml allows them (``make test-min`` runs the real one)."""
+    from graphcurv.transport import exact as exact_module
+
+    real = exact_module._emd_c
+
+    def emd_c_0_9_4(a, b, M, max_iter, num_threads):
+        return real(a, b, M, max_iter, num_threads)
+
+    monkeypatch.setattr(exact_module, "_emd_c", emd_c_0_9_4)
+    problems = _random_problems(40, seed=5)
+    expected = [ot.emd2(a, b, m) for a, b, m in problems]
+    got = exact_module.wasserstein_exact(_pack(problems), workers=1)
+    assert np.abs(got.numpy() - expected).max() <= 1e-9
