@@ -148,6 +148,43 @@ def test_matches_pot_on_random_weighted_graphs():
             assert kappa_of(data, ours, nodes.index(x), nodes.index(y)) == pytest.approx(value, abs=1e-9)
 
 
+def _star_with_matching(leaves):
+    """A hub joined to every leaf, the leaves paired off (1-2, 3-4, ...): the hub edges'
+    problems are tall (about leaves x 2 after the shared mass), as in issue 18 item 7."""
+    G = nx.star_graph(leaves)
+    G.add_edges_from((i, i + 1) for i in range(1, leaves, 2))
+    return G
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_star_with_matching_matches_references(weighted, monkeypatch):
+    from graphcurv.transport import exact as exact_module
+
+    real, tall = exact_module._emd_c, []
+
+    def recording(a, b, cost, *args):
+        tall.append(a.size > b.size)
+        return real(a, b, cost, *args)
+
+    monkeypatch.setattr(exact_module, "_emd_c", recording)
+    G = _star_with_matching(300)
+    rng = torch.Generator().manual_seed(11)
+    for u, v in G.edges():
+        G[u][v]["weight"] = 0.5 + torch.rand(1, generator=rng, dtype=torch.float64).item() if weighted else 1.0
+    data, nodes = data_from_networkx(G)
+    ours = ollivier_ricci(data, alpha=0.5, workers=1).edge_curvature
+    if weighted:
+        ref = brute_force_curvature(G, alpha=0.5)
+        expected = torch.tensor(
+            [ref.get((nodes[u], nodes[v]), ref.get((nodes[v], nodes[u]))) for u, v in data.edge_index.t().tolist()],
+            dtype=torch.float64,
+        )
+    else:
+        expected = grc_curvature(G, data, nodes)
+    assert (ours - expected).abs().max().item() <= 1e-9
+    assert tall and not any(tall)  # the hub edges' problems went to POT wide side first
+
+
 def test_shorter_detour_divides_by_graph_distance():
     # Triangle with a long edge (0,2) of length 5 and a detour 0-1-2 of length 2: the
     # curvature of (0,2) divides W1 by d(0,2) = 2, not by 5.

@@ -129,3 +129,57 @@ def test_works_with_the_emd_c_signature_of_pot_0_9_4(monkeypatch):
     expected = [ot.emd2(a, b, m) for a, b, m in problems]
     got = exact_module.wasserstein_exact(_pack(problems), workers=1)
     assert np.abs(got.numpy() - expected).max() <= 1e-9
+
+
+def _tall_problems(count, seed):
+    """Problems with many more sources than targets, like a hub edge's (hub side x leaf side)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        nb = int(rng.integers(2, 5))
+        na = int(rng.integers(nb + 1, 300))
+        a, b = rng.random(na) + 0.01, rng.random(nb) + 0.01
+        out.append((a / a.sum(), b / b.sum(), rng.random((na, nb)) * 3))
+    return out
+
+
+def test_tall_problems_are_solved_transposed(monkeypatch):
+    """Issue 18 item 7: every problem reaches POT's network simplex with no more rows than
+    columns (it is several times slower on tall ones), and the values and the certificate
+    built from the swapped-back duals are those of the problems as given."""
+    from graphcurv.transport import exact as exact_module
+
+    real, shapes = exact_module._emd_c, []
+
+    def recording(a, b, cost, *args):
+        shapes.append((a.size, b.size, cost.shape))
+        return real(a, b, cost, *args)
+
+    monkeypatch.setattr(exact_module, "_emd_c", recording)
+    problems = _tall_problems(60, seed=6)
+    got = exact_module.wasserstein_exact(_pack(problems), workers=1, certify=True, certify_tol=1e-12)
+    assert len(shapes) == len(problems)
+    assert all(rows < cols and cost_shape == (rows, cols) for rows, cols, cost_shape in shapes)
+    expected = np.array([ot.emd2(a, b, m) for a, b, m in problems])
+    assert np.abs(got.numpy() - expected).max() <= 1e-13
+
+
+def test_transposed_solve_gives_the_values_and_duals_of_the_untransposed_one():
+    """The duals come back in the caller's orientation (f for a, g for b): equal to those of
+    the untransposed call and of ``ot.emd`` up to the constant shift (f + c, g - c) that every
+    optimal dual pair has (the problems are generic, so that is their only freedom)."""
+    from graphcurv.transport.exact import MAX_ITER, _emd_c, _network_simplex
+
+    for a, b, cost in _tall_problems(40, seed=7):
+        value, f, g, code = _network_simplex(_emd_c, a, b, cost)
+        _plan, direct_value, f_direct, g_direct, direct_code = _emd_c(a, b, cost, MAX_ITER, 1)
+        _plan, log = ot.emd(a, b, cost, log=True)
+        assert code == direct_code == 1
+        assert f.shape == a.shape and g.shape == b.shape
+        for other_value, f_other, g_other in ((direct_value, f_direct, g_direct), (log["cost"], log["u"], log["v"])):
+            assert abs(value - other_value) <= 1e-14
+            shift = f_other[0] - f[0]
+            assert np.abs(f + shift - f_other).max() <= 1e-11
+            assert np.abs(g - shift - g_other).max() <= 1e-11
+        assert abs(value - (a @ f + b @ g)) <= 1e-12
+        assert (f[:, None] + g[None, :] - cost).max() <= 1e-12
