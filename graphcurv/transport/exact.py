@@ -13,7 +13,12 @@ internal entry point is absent. :class:`ExactSolverPool` spreads batches over wo
 processes (fork; POT's solver holds the GIL too long for threads to pay off) and lets
 a caller stream batches: the next batch can be built while the workers solve.
 
-Certificate: the solver returns dual potentials (f, g). A plan is optimal iff
+Problems with a point mass on one side, or with two points on one side (e.g. a hub's
+edges to its leaves), have closed forms (:func:`_two_point_solutions`) and never reach
+the network simplex; the others are solved with no more rows than columns, the
+orientation in which POT's network simplex is fast.
+
+Certificate: the solver (or the closed form) returns dual potentials (f, g). A plan is optimal iff
 f_i + g_j <= M_ij for all i, j (dual feasibility) and <P, M> = <a, f> + <b, g>
 (no duality gap). With ``certify=True`` both are checked for every problem and a
 :class:`GraphcurvError` is raised if a violation exceeds ``certify_tol`` (scaled by
@@ -53,6 +58,8 @@ def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
     """
     a, b, cost, a_ptr, b_ptr, c_ptr = arrays
     out = _point_mass_values(arrays)
+    f_all, g_all = np.zeros(a.size), np.zeros(b.size)
+    solved = _two_point_solutions(arrays, out, f_all, g_all)
     # POT's network simplex compares reduced costs against absolute epsilons, so each
     # problem is solved with its costs scaled to a largest entry of 1 (W1 and the duals
     # scale back linearly); tiny costs (e.g. lengths of 1e-8 late in a Ricci flow)
@@ -60,10 +67,8 @@ def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
     scale = _segment_max(cost, c_ptr)
     # Python ints index faster than NumPy scalars in this loop.
     ap, bp, cp = a_ptr.tolist(), b_ptr.tolist(), c_ptr.tolist()
-    f_all, g_all = np.zeros(a.size), np.zeros(b.size)
-    solved = np.zeros(len(ap) - 1, dtype=bool)
     emd = _emd_c
-    for k in np.flatnonzero((np.diff(a_ptr) > 1) & (np.diff(b_ptr) > 1)).tolist():
+    for k in np.flatnonzero((np.diff(a_ptr) > 1) & (np.diff(b_ptr) > 1) & ~solved).tolist():
         a0, a1, b0, b1 = ap[k], ap[k + 1], bp[k], bp[k + 1]
         unit = float(scale[k]) if scale[k] > 0 else 1.0
         block = (cost[cp[k] : cp[k + 1]] / unit).reshape(a1 - a0, b1 - b0)
@@ -99,6 +104,65 @@ def _network_simplex(emd, a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> tup
     else:
         _plan, value, f, g, code = emd(a, b, cost, MAX_ITER, 1)
     return value, f, g, code
+
+
+def _two_point_solutions(arrays: Arrays, out: np.ndarray, f: np.ndarray, g: np.ndarray) -> np.ndarray:
+    r"""Solve every problem with exactly two points on one side (and more than one on the
+    other) in closed form; returns which problems it solved.
+
+    With points 1 and 2 of masses :math:`t_1, t_2` on one side and :math:`s_i` on the
+    other, a plan sends :math:`x_i \in [0, s_i]` of point i to point 1 and the rest to
+    point 2: :math:`W_1 = \sum_i s_i c_{i2} + \min \{\sum_i x_i (c_{i1} - c_{i2}) :
+    \sum_i x_i = t_1\}`, a fractional knapsack, solved by filling point 1 in increasing
+    order of :math:`\delta_i = c_{i1} - c_{i2}`. With :math:`\delta^*` that of the point
+    that fills it, :math:`(\delta^*, 0)` and :math:`\min(c_{i1} - \delta^*, c_{i2})` are
+    optimal duals. ``out`` gets the cost of that plan and ``f``, ``g`` the duals, in the
+    problem's own orientation, so the certificate checks them as it checks the network
+    simplex's. These are e.g. the problems of a hub's edges to its leaves (the hub's
+    measure against a leaf and the leaf's one other neighbour), on which the network
+    simplex spends a millisecond or more each (issue 18 item 7). Each problem's numbers
+    depend on that problem alone, not on the others of its batch.
+    """
+    a, b, cost, a_ptr, b_ptr, c_ptr = arrays
+    na, nb = np.diff(a_ptr), np.diff(b_ptr)
+    rows = (na == 2) & (nb >= 2)  # the two points are the block's two rows
+    solved = rows | ((nb == 2) & (na > 2))  # ... or its two columns
+    other = np.where(rows, nb, na)  # size of the other side
+    for m in np.unique(other[solved]).tolist():
+        for by_rows in (True, False):
+            k = np.flatnonzero(solved & (other == m) & (rows == by_rows))
+            if k.size:
+                _two_point_group(arrays, k, m, by_rows, out, f, g)
+    return solved
+
+
+def _two_point_group(arrays: Arrays, k: np.ndarray, m: int, by_rows: bool, out, f, g) -> None:
+    """:func:`_two_point_solutions` for problems ``k``, all with the two points on the same
+    side (rows when ``by_rows``) and ``m`` points on the other, as one (len(k), m) array."""
+    a, b, cost, a_ptr, b_ptr, c_ptr = arrays
+    i = np.arange(m)
+    if by_rows:  # block (2, m): point 1's costs, then point 2's
+        first, second = c_ptr[k, None] + i, c_ptr[k, None] + m + i
+        many, many_dual, two, two_dual = b_ptr[k, None] + i, g, a_ptr[k], f
+        mass, t1 = b[many], a[two]
+    else:  # block (m, 2)
+        first, second = c_ptr[k, None] + 2 * i, c_ptr[k, None] + 2 * i + 1
+        many, many_dual, two, two_dual = a_ptr[k, None] + i, f, b_ptr[k], g
+        mass, t1 = a[many], b[two]
+    c1, c2 = cost[first], cost[second]
+    delta = c1 - c2
+    order = np.argsort(delta, axis=1, kind="stable")
+    sorted_mass, sorted_c1, sorted_c2 = (np.take_along_axis(x, order, axis=1) for x in (mass, c1, c2))
+    before = np.zeros_like(sorted_mass)  # mass ahead of each point in the filling order
+    np.cumsum(sorted_mass[:, :-1], axis=1, out=before[:, 1:])
+    sent = np.clip(t1[:, None] - before, 0.0, sorted_mass)  # the greedy plan's x_i
+    out[k] = (sent * sorted_c1 + (sorted_mass - sent) * sorted_c2).sum(axis=1)
+    # The point that fills point 1: the last one reached while it is still short (clamped,
+    # so that rounding in the totals cannot step past the end).
+    filling = np.clip((before < t1[:, None]).sum(axis=1) - 1, 0, m - 1)
+    delta_star = np.take_along_axis(delta, order[np.arange(k.size), filling][:, None], axis=1)
+    many_dual[many] = np.minimum(c1 - delta_star, c2)
+    two_dual[two], two_dual[two + 1] = delta_star[:, 0], 0.0
 
 
 def _segment_reduce(ufunc: np.ufunc, values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
@@ -291,4 +355,12 @@ def wasserstein_exact(
 
 
 def _fork_available() -> bool:
-    return sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+    """Whether worker processes may be forked from this one: Linux with ``fork``, and this
+    process not daemonic. A ``DataLoader(num_workers>0)`` worker or a ``multiprocessing.Pool``
+    worker is daemonic and may not have children, so there :class:`ExactSolverPool` and the
+    local executor solve in-process instead (issue 18 item 3)."""
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in mp.get_all_start_methods()
+        and not mp.current_process().daemon
+    )

@@ -148,26 +148,30 @@ def test_matches_pot_on_random_weighted_graphs():
             assert kappa_of(data, ours, nodes.index(x), nodes.index(y)) == pytest.approx(value, abs=1e-9)
 
 
-def _star_with_matching(leaves):
-    """A hub joined to every leaf, the leaves paired off (1-2, 3-4, ...): the hub edges'
-    problems are tall (about leaves x 2 after the shared mass), as in issue 18 item 7."""
+def _star_with_groups(leaves, size):
+    """A hub joined to every leaf, the leaves in cliques of ``size`` (2: a matching 1-2,
+    3-4, ...). Each hub edge's problem is about leaves x size after the shared mass."""
     G = nx.star_graph(leaves)
-    G.add_edges_from((i, i + 1) for i in range(1, leaves, 2))
+    for first in range(1, leaves + 1, size):
+        G.add_edges_from((u, v) for u in range(first, first + size) for v in range(u + 1, first + size))
     return G
 
 
+@pytest.mark.parametrize("size", [2, 3])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_star_with_matching_matches_references(weighted, monkeypatch):
+def test_star_with_matching_matches_references(weighted, size, monkeypatch):
+    """Issue 18 item 7: the hub edges' tall problems (300 x 2 with a matching, solved in
+    closed form; 300 x 3 with triangles, solved transposed) give the references' curvature."""
     from graphcurv.transport import exact as exact_module
 
-    real, tall = exact_module._emd_c, []
+    real, shapes = exact_module._emd_c, []
 
     def recording(a, b, cost, *args):
-        tall.append(a.size > b.size)
+        shapes.append((a.size, b.size))
         return real(a, b, cost, *args)
 
     monkeypatch.setattr(exact_module, "_emd_c", recording)
-    G = _star_with_matching(300)
+    G = _star_with_groups(300, size)
     rng = torch.Generator().manual_seed(11)
     for u, v in G.edges():
         G[u][v]["weight"] = 0.5 + torch.rand(1, generator=rng, dtype=torch.float64).item() if weighted else 1.0
@@ -182,7 +186,9 @@ def test_star_with_matching_matches_references(weighted, monkeypatch):
     else:
         expected = grc_curvature(G, data, nodes)
     assert (ours - expected).abs().max().item() <= 1e-9
-    assert tall and not any(tall)  # the hub edges' problems went to POT wide side first
+    assert all(rows <= cols for rows, cols in shapes)  # POT saw wide problems only
+    hub_problems = [shape for shape in shapes if max(shape) > 250]
+    assert len(hub_problems) == (0 if size == 2 else 300)
 
 
 def test_shorter_detour_divides_by_graph_distance():

@@ -131,12 +131,12 @@ def test_works_with_the_emd_c_signature_of_pot_0_9_4(monkeypatch):
     assert np.abs(got.numpy() - expected).max() <= 1e-9
 
 
-def _tall_problems(count, seed):
+def _tall_problems(count, seed, targets=(3, 5)):
     """Problems with many more sources than targets, like a hub edge's (hub side x leaf side)."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(count):
-        nb = int(rng.integers(2, 5))
+        nb = int(rng.integers(*targets))
         na = int(rng.integers(nb + 1, 300))
         a, b = rng.random(na) + 0.01, rng.random(nb) + 0.01
         out.append((a / a.sum(), b / b.sum(), rng.random((na, nb)) * 3))
@@ -183,3 +183,72 @@ def test_transposed_solve_gives_the_values_and_duals_of_the_untransposed_one():
             assert np.abs(g - shift - g_other).max() <= 1e-11
         assert abs(value - (a @ f + b @ g)) <= 1e-12
         assert (f[:, None] + g[None, :] - cost).max() <= 1e-12
+
+
+def _two_point_problems(count, seed):
+    """Problems with two points on one side (either side), random or small-integer costs
+    (ties), a few with a point of zero mass."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(count):
+        n = int(rng.integers(2, 60))
+        many, two = rng.random(n) + 0.01, rng.random(2) + 0.01
+        if k % 5 == 4:
+            many[0] = 0.0
+        many, two = many / many.sum(), two / two.sum()
+        cost = rng.integers(0, 4, (n, 2)).astype(float) if k % 2 else rng.random((n, 2)) * 3
+        out.append((two, many, np.ascontiguousarray(cost.T)) if k % 3 == 0 else (many, two, cost))
+    return out
+
+
+def test_two_point_problems_are_solved_in_closed_form(monkeypatch):
+    """A side of two points (a hub's edges to leaves) is a fractional knapsack: no network
+    simplex call, ot.emd2's values, and duals that pass a tight certificate."""
+    from graphcurv.transport import exact as exact_module
+
+    calls = []
+    monkeypatch.setattr(exact_module, "_emd_c", lambda *args: calls.append(args))
+    problems = _two_point_problems(400, seed=8)
+    got = exact_module.wasserstein_exact(_pack(problems), workers=1, certify=True, certify_tol=1e-13)
+    assert not calls
+    expected = np.array([ot.emd2(a, b, m) for a, b, m in problems])
+    assert np.abs(got.numpy() - expected).max() <= 1e-14
+
+
+def test_two_point_duals_are_optimal():
+    from graphcurv.transport.exact import _two_point_solutions
+
+    for a, b, cost in _two_point_problems(60, seed=9):
+        arrays = _numpy_arrays(a, b, cost)
+        value, f, g = np.zeros(1), np.zeros(a.size), np.zeros(b.size)
+        assert _two_point_solutions(arrays, value, f, g).tolist() == [True]
+        assert abs(value[0] - ot.emd2(a, b, cost)) <= 1e-14
+        assert abs(value[0] - (a @ f + b @ g)) <= 1e-14  # no duality gap ...
+        assert (f[:, None] + g[None, :] - cost).max() <= 1e-15  # ... and dual feasible
+
+
+def test_a_wrong_two_point_optimum_fails_the_certificate(monkeypatch):
+    from graphcurv.transport import exact as exact_module
+
+    real = exact_module._two_point_solutions
+
+    def off_by_a_tenth(arrays, out, f, g):
+        solved = real(arrays, out, f, g)
+        out[solved] += 0.1
+        return solved
+
+    monkeypatch.setattr(exact_module, "_two_point_solutions", off_by_a_tenth)
+    with pytest.raises(GraphcurvError, match="certificate"):
+        exact_module.wasserstein_exact(_pack(_two_point_problems(5, seed=10)), workers=1)
+
+
+def test_two_point_values_do_not_depend_on_the_rest_of_the_batch():
+    problems = _two_point_problems(200, seed=11) + _random_problems(200, seed=11)
+    together = wasserstein_exact(_pack(problems), workers=1)
+    alone = torch.cat([wasserstein_exact(_pack([p]), workers=1) for p in problems])
+    assert torch.equal(together, alone)
+
+
+def _numpy_arrays(a, b, cost):
+    ptr = lambda n: np.array([0, n])  # noqa: E731
+    return a, b, cost.ravel(), ptr(a.size), ptr(b.size), ptr(cost.size)
