@@ -11,7 +11,7 @@ MIN_VENV ?= build/venv-min
 MIN_PY := $(MIN_VENV)/bin/python
 MIN_STAMP := $(MIN_VENV)/.graphcurv-setup
 TORCH_VERSION ?= 2.13.0
-MIN_VERSIONS := torch-geometric==2.6.0 pot==0.9.4 numpy==1.24.0 scipy==1.10.0
+MIN_VERSIONS := torch-geometric==2.6.0 pot==0.9.7 numpy==1.24.0 scipy==1.10.1
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-min lint clean

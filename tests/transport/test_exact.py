@@ -116,7 +116,7 @@ def test_dual_infeasible_potentials_fail_the_certificate(monkeypatch):
 
 def test_works_with_the_emd_c_signature_of_pot_0_9_4(monkeypatch):
     """POT 0.9.4-0.9.6's ``emd_c`` takes exactly (a, b, M, max_iter, numThreads); the
-    floor in pyproject.toml allows them (``make test-min`` runs the real one)."""
+    floor in pyproject.toml is 0.9.7 (for ot.batch), but the 5-argument call works on every POT since 0.9.4."""
     from graphcurv.transport import exact as exact_module
 
     real = exact_module._emd_c
