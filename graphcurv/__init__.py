@@ -39,10 +39,12 @@ _LAZY = {
     **{
         name: "graphcurv.graphs"
         for name in (
+            "affinities_from_lengths",
             "from_graph_tool",
             "from_networkx",
             "from_scipy",
             "graph_summary",
+            "lengths_from_affinities",
             "load_collection",
             "load_data",
             "load_graph",

@@ -29,6 +29,7 @@ from graphcurv.graphs.generators import (
     watts_strogatz,
 )
 from graphcurv.graphs.io import load_data, read_edgelist, save_graph, write_edge_csv
+from graphcurv.graphs.lengths import affinities_from_lengths, lengths_from_affinities
 from graphcurv.graphs.source import load_graph, parse_generator_spec
 from graphcurv.graphs.summary import GraphSummary, graph_summary
 from graphcurv.graphs.validate import GraphInputWarning, validate_graph
@@ -36,6 +37,7 @@ from graphcurv.graphs.validate import GraphInputWarning, validate_graph
 __all__ = [
     "GraphInputWarning",
     "GraphSummary",
+    "affinities_from_lengths",
     "barabasi_albert",
     "collection_names",
     "erdos_renyi",
@@ -44,6 +46,7 @@ __all__ = [
     "from_scipy",
     "graph_summary",
     "label_codes",
+    "lengths_from_affinities",
     "load_collection",
     "load_data",
     "load_graph",
