@@ -34,5 +34,7 @@ def test_integer_tensors_are_refused():
 
 
 def test_exported_at_top_level():
-    assert graphcurv.affinities_from_lengths is affinities_from_lengths
-    assert graphcurv.lengths_from_affinities is lengths_from_affinities
+    for name in ("affinities_from_lengths", "lengths_from_affinities"):
+        assert name in graphcurv.__all__
+        assert getattr(graphcurv, name).__module__ == "graphcurv.graphs.lengths"
+    assert graphcurv.affinities_from_lengths(torch.tensor([4.0])).item() == 0.25
