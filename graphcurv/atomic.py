@@ -8,6 +8,12 @@ both are on the same file system, which a sibling temporary file guarantees). If
 the writer raises, the temporary file is removed and the destination is left as
 it was, so no reader ever sees a half-written file.
 
+A process killed mid-write (SIGKILL, power loss) cannot remove its temporary file. Such
+files are named ``.<name>.partial-<pid>-<random>.tmp`` beside ``<name>`` (a partial
+write of ``<name>`` by process ``<pid>``, safe to delete), and the next successful write
+of the same ``<name>`` removes those whose process is no longer running on this machine
+(:func:`remove_stale_partials`); a concurrent writer's are left alone.
+
 A write that fails for want of room or a working disk (no space left, quota, read-only
 file system, I/O error; or torch's stream writer reporting a failed write) raises
 :class:`WriteError`, which names the destination and says that its previous content
@@ -29,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -36,7 +43,14 @@ from pathlib import Path
 
 from graphcurv.errors import GraphcurvError
 
-__all__ = ["WriteError", "atomic_path", "check_writable", "write_failure_reason"]
+__all__ = [
+    "WriteError",
+    "atomic_path",
+    "check_writable",
+    "partial_prefix",
+    "remove_stale_partials",
+    "write_failure_reason",
+]
 
 # errno values that mean "the disk cannot take this file", not "the caller's code is wrong"
 WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
@@ -111,6 +125,49 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         raise GraphcurvError(f"cannot write {target}: the disk holding {folder} is full ({free:,} bytes free)")
 
 
+def partial_prefix(target: str | os.PathLike[str]) -> str:
+    """Name prefix of this process's temporary files for ``target``: ``.<name>.partial-<pid>-``."""
+    return f".{Path(target).name}.partial-{os.getpid()}-"
+
+
+_PARTIAL_TAIL = re.compile(r"(\d+)-[A-Za-z0-9_]+\.tmp")
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_partials(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files and folders (``.<name>.partial-<pid>-*.tmp``) that writes
+    of ``target`` by processes no longer running left beside it; returns what was removed."""
+    target = Path(target)
+    prefix = f".{target.name}.partial-"
+    removed = []
+    try:
+        entries = [e for e in target.parent.iterdir() if e.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _PARTIAL_TAIL.fullmatch(entry.name[len(prefix) :])
+        if match is None or _running(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed.append(entry)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it onto ``path`` when the block succeeds.
@@ -124,7 +181,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, name = tempfile.mkstemp(prefix=partial_prefix(target), suffix=".tmp", dir=target.parent)
     except OSError as exc:
         reason = write_failure_reason(exc)
         if reason is None:
@@ -139,6 +196,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
+        remove_stale_partials(target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()

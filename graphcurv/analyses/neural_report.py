@@ -32,7 +32,7 @@ import torch
 from torch_geometric.data import Data
 
 from graphcurv.analyses.neural_plots import parameter_weights, plot_curvature_histograms, plot_curvature_vs_weight
-from graphcurv.atomic import atomic_path
+from graphcurv.atomic import atomic_path, partial_prefix, remove_stale_partials
 from graphcurv.errors import GraphcurvError
 from graphcurv.files import load_tagged
 
@@ -137,7 +137,7 @@ def write_report(
     if folder.exists() and not folder.is_dir():
         raise GraphcurvError(f"the report folder {folder} exists and is not a folder")
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    staging = Path(tempfile.mkdtemp(prefix=partial_prefix(folder), suffix=".tmp", dir=folder.parent))
     try:
         written = [save_scores(staging / "scores.pt", result, metadata=metadata)]
         written.append(write_scores_csv(staging / "scores.csv", graph, result))
@@ -152,6 +152,7 @@ def write_report(
         folder.mkdir(exist_ok=True)
         for path in written:  # report.json is last: it names a complete folder
             os.replace(path, folder / path.name)
+        remove_stale_partials(folder)  # staging folders of runs killed mid-write
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {path.name: folder / path.name for path in written}

@@ -4,6 +4,7 @@ cannot be written (docs/reliability.md, "Files" and "Disk")."""
 from __future__ import annotations
 
 import errno
+import os
 import shlex
 
 import pytest
@@ -173,3 +174,37 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(command, di
     assert main(args) == 1
     line = one_line_error(capsys.readouterr().err)
     assert line.startswith(f"error: cannot write {bad}") and line.endswith(f"{afile} is a file, not a folder")
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_the_next_write_removes_what_a_killed_write_left(tmp_path):
+    """A write killed mid-way (SIGKILL) leaves ``.<name>.partial-<pid>-*.tmp``; the next
+    successful write of the same file or report folder removes it, not a running writer's."""
+    from graphcurv.atomic import atomic_path
+
+    dead, target = _dead_pid(), tmp_path / "out.csv"
+    target.write_text("old\n")
+    stale_file = tmp_path / f".out.csv.partial-{dead}-abc123.tmp"
+    stale_folder = tmp_path / f".report.partial-{dead}-xyz789.tmp"
+    running = tmp_path / f".out.csv.partial-{os.getppid()}-live01.tmp"  # a writer still at work
+    other = tmp_path / f".other.csv.partial-{dead}-abc123.tmp"  # another file's: not this write's business
+    for path in (stale_file, running, other):
+        path.write_text("half")
+    stale_folder.mkdir()
+    (stale_folder / "scores.csv").write_text("half")
+    with atomic_path(target) as tmp:
+        assert tmp.name.startswith(f".out.csv.partial-{os.getpid()}-")
+        tmp.write_text("new\n")
+    assert target.read_text() == "new\n"
+    assert not stale_file.exists() and running.exists() and other.exists() and stale_folder.exists()
+    (tmp_path / "report").mkdir()
+    with atomic_path(tmp_path / "report" / "x.txt") as tmp:  # a file inside the folder is another name
+        tmp.write_text("x")
+    assert stale_folder.exists()
