@@ -51,19 +51,22 @@ class LocalHopDistances:
         at = np.minimum(np.searchsorted(cols, one.col), cols.size - 1)
         hit = cols[at] == one.col
         two = (a_rows @ self.transpose[cols].T).tocoo()  # two-step pairs among these nodes only
+        same_row, same_col = _same_nodes(rows, cols)
+        cost_of_hops = np.array([0.0, 1.0, 2.0, 3.0]) * self.length  # the in-process oracle's c x hops
+        width = np.int64(cols.size)
         if rows.size * cols.size <= DENSE_TABLE_ENTRIES:  # one byte per (row, col): one lookup per pair
-            table = np.full((rows.size, cols.size), 3, dtype=np.uint8)
-            table[two.row, two.col] = 2
-            table[one.row[hit], at[hit]] = 1
-            hops = table[row_of[ia], col_of[jb]]
-        else:  # sorted keys of the one- and two-step pairs
-            width = np.int64(cols.size)
-            keys = row_of[ia].astype(np.int64) * width + col_of[jb]
-            hops = np.full(keys.size, 3, dtype=np.uint8)
-            hops[_contains(np.unique(two.row.astype(np.int64) * width + two.col), keys)] = 2
-            hops[_contains(np.unique(one.row[hit].astype(np.int64) * width + at[hit]), keys)] = 1
-        hops[src_node[ia] == dst_node[jb]] = 0
-        return hops.astype(np.float64) * self.length
+            table = np.full(rows.size * cols.size, 3, dtype=np.uint8)
+            table[two.row.astype(np.int64) * width + two.col] = 2
+            table[one.row[hit].astype(np.int64) * width + at[hit]] = 1
+            table[same_row * width + same_col] = 0
+            # the row offset per support entry, then one add and one gather per pair
+            return cost_of_hops[table[(row_of.astype(np.int64) * width)[ia] + col_of[jb]]]
+        keys = (row_of.astype(np.int64) * width)[ia] + col_of[jb]  # sorted keys of the near pairs
+        hops = np.full(keys.size, 3, dtype=np.uint8)
+        hops[_contains(np.unique(two.row.astype(np.int64) * width + two.col), keys)] = 2
+        hops[_contains(np.unique(one.row[hit].astype(np.int64) * width + at[hit]), keys)] = 1
+        hops[_contains(same_row * width + same_col, keys)] = 0
+        return cost_of_hops[hops]
 
     def pairs(self, src_node, dst_node, ia, jb, bound=None) -> np.ndarray:
         return self._cost(src_node, dst_node, ia, jb)
@@ -71,6 +74,12 @@ class LocalHopDistances:
     def __call__(self, u, v, bound=None) -> np.ndarray:
         index = np.arange(np.size(u))
         return self._cost(u, v, index, index)
+
+
+def _same_nodes(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (r, c) with rows[r] == cols[c] (both sorted and unique), as int64."""
+    common, r, c = np.intersect1d(rows, cols, assume_unique=True, return_indices=True)
+    return r.astype(np.int64), c.astype(np.int64)
 
 
 def _contains(sorted_keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
