@@ -45,7 +45,7 @@ from torch_geometric.data import Data
 from graphcurv.atomic import atomic_path
 from graphcurv.errors import GraphcurvError
 from graphcurv.neural.curvature.chain import NeuralChain, neural_chain
-from graphcurv.neural.curvature.grouped import grouped_geometry, grouped_sample_curvature
+from graphcurv.neural.curvature.grouped import grouped_geometry, grouped_sample_curvature, prepare_sample
 from graphcurv.neural.curvature.sample import chain_geometry, sample_curvature
 from graphcurv.neural.memory import check_memory
 from graphcurv.neural.parameters import scatter_parameter_scores
@@ -54,6 +54,7 @@ from graphcurv.transport.exact import ExactSolverPool
 
 DEAD_SCORE = 2.0
 STATE_FORMAT = "graphcurv-neural-curvature-state-1"
+KEEP_BYTES = 1 << 30  # the look-ahead keeps its bounds passes for the solve pass up to this much
 
 
 @dataclass
@@ -129,15 +130,16 @@ def neural_curvature(
     )
     report(progress, run.done, len(order), "neural curvature")
     blocks = sorted({*stops.values(), len(order)})  # look-ahead never crosses a checkpoint
-    block_end, ahead = 0, None
+    block_end, ahead, kept = 0, None, {}
     with ExactSolverPool(workers) as pool:
         for position in range(run.done, len(order)):
             sample = activation[:, order[position]]
             if grouped is not None and not mean and position >= block_end:
                 block_start = max([0, *(b for b in blocks if b <= position)])
                 block_end = min(b for b in blocks if b > position)
-                samples = [activation[:, s] for s in order[block_start:block_end]]
-                ahead = _look_ahead(grouped, samples, alpha, pool.submit, threshold, tol)
+                positions = range(max(block_start, position), block_end)
+                samples = {p: activation[:, order[p]] for p in range(block_start, block_end)}
+                ahead, kept = _look_ahead(grouped, samples, positions, alpha, threshold, tol)
             if grouped is None:
                 kappa, dead, bound = sample_curvature(
                     geometry, sample, alpha, pool.submit, threshold=threshold, tol=tol
@@ -156,6 +158,7 @@ def neural_curvature(
                     tol=tol,
                     ceiling=ceiling,
                     per_parameter=exact == "parameters" and not mean,
+                    prepared=kept.pop(position, None),
                 )
             run.add(kappa, dead, bound)
             for per_class, stop in stops.items():
@@ -203,18 +206,22 @@ def _sample_order(count: int, labels: Tensor | None, checkpoints: Sequence[int])
     return order, stops
 
 
-def _look_ahead(grouped, samples: list[Tensor], alpha: float, submit, threshold: float, tol: float) -> list[Tensor]:
+def _look_ahead(grouped, samples: dict, positions, alpha: float, threshold: float, tol: float):
     """Per connection: the smallest certified upper bound on each edge's score over
     ``samples`` (no LP solved). The minimum over samples is at most this, so a problem
-    whose lower bound reaches it cannot lower the score, whichever sample it belongs to."""
-    lowest = None
-    for sample in samples:
-        upper, dead, _ = grouped_sample_curvature(
-            grouped, sample, alpha, submit, threshold=threshold, tol=tol, bounds_only=True
-        )
+    whose lower bound reaches it cannot lower the score, whichever sample it belongs to.
+    Also returns the bounds passes of the ``positions`` still to solve, by position,
+    while they fit in ``KEEP_BYTES`` (the solve pass then does not redo them)."""
+    lowest, kept, held = None, {}, 0
+    for position, sample in samples.items():
+        prepared = prepare_sample(grouped, sample, alpha, threshold=threshold, tol=tol)
+        upper, dead = prepared.upper(), prepared.dead_masks()
         score = [torch.where(d & (k >= 1), DEAD_SCORE, u) for k, (u, d) in enumerate(zip(upper, dead))]
         lowest = score if lowest is None else [torch.minimum(a, b) for a, b in zip(lowest, score)]
-    return lowest
+        if position in positions and held + prepared.nbytes() <= KEEP_BYTES:
+            kept[position] = prepared
+            held += prepared.nbytes()
+    return lowest, kept
 
 
 def _ceiling(chain: NeuralChain, minimum: list[Tensor], per_parameter: bool) -> list[Tensor]:

@@ -120,6 +120,7 @@ def grouped_sample_curvature(
     edges: list[Tensor | None] | None = None,
     stats: EngineStats | None = None,
     bounds_only: bool = False,
+    prepared: PreparedSample | None = None,
 ) -> tuple[list[Tensor], list[Tensor], float]:
     """Per connection: kappa_N of every edge and the dead-rule mask; and the largest
     truncation bound left (as :func:`~graphcurv.neural.curvature.sample.sample_curvature`).
@@ -133,53 +134,137 @@ def grouped_sample_curvature(
     work to some edges (the others get NaN); ``stats`` counts what settled each edge.
     With ``bounds_only`` no LP is solved: the first list holds a certified upper bound
     on every edge's kappa instead (its value where certificates or closed forms settle
-    it), for a caller that looks ahead over several inputs.
+    it), for a caller that looks ahead over several inputs. ``prepared`` is this
+    input's bounds pass done earlier (:func:`prepare_sample`, with the same
+    ``threshold``, ``tol`` and ``edges``): only the LPs are left to do.
     """
-    geometry = grouped.geometry
-    chain, device = geometry.chain, activation.device
-    stats = EngineStats() if stats is None else stats
-    values = activation.double().cpu()
-    pending, out_kappa, out_dead, worst = [], [], [], 0.0
-    for k, link in enumerate(chain.links):
-        dead = dead_edges(geometry, values, k)
-        chosen = chosen_edges(edges, k, link.num_edges, torch.device("cpu"))
-        live = ~dead & chosen
-        kappa = torch.ones(link.num_edges, dtype=torch.float64)
-        kappa[~chosen] = torch.nan
-        groups = grouped.groups[k]
-        if groups is None:  # a point mass on one side: the per-edge engine's closed form
-            src, dst = layer_sides(geometry, values, k, alpha, 0.0)
-            index = torch.nonzero(live).flatten()
-            w1 = point_mass_w1(geometry, k, index, src, dst).cpu()
-            length = link.length.cpu()[index]
-            kappa[index] = (1.0 - w1 / length) / (1.0 - alpha)
-            stats.add(k, "closed_form", int(index.numel()))
-        else:
-            limit = None if ceiling is None else ceiling[k].detach().double().cpu().numpy()
-            solver = _ConnectionSolver(geometry, groups, k, values, alpha, threshold, tol, limit, stats)
-            share = link.param_index.cpu().numpy() if per_parameter and link.param >= 0 else None
-            opened = solver.bound(live.numpy(), kappa.numpy())
-            if bounds_only:
-                kappa[live] = torch.from_numpy(solver.upper)[live]
-            else:
-                pending.append((k, kappa, solver.solve(opened, kappa.numpy(), submit, max_entries, share)))
-            worst = max(worst, solver.worst)
-        out_kappa.append(kappa)
-        out_dead.append(dead & chosen)
-    for k, kappa, waits in pending:  # LPs were solving while later connections were prepared
-        length = chain.links[k].length.cpu()
+    if prepared is None:
+        prepared = PreparedSample(grouped, activation, alpha, threshold, tol, edges, stats)
+        connections = prepared.connections()  # each connection's bounds, as it is reached
+    else:
+        connections = iter(range(len(prepared.kappa)))
+    if bounds_only:
+        for _ in connections:
+            pass
+        return prepared.upper(), prepared.dead_masks(), prepared.worst
+    pending = [(k, prepared.submit(k, submit, max_entries, ceiling, per_parameter)) for k in connections]
+    for k, waits in pending:  # LPs were solving while later connections were prepared
+        length = grouped.geometry.chain.links[k].length.cpu()
+        kappa = prepared.kappa[k]
         for index, wait in waits:
             w1 = wait().cpu()
             kappa[index] = (1.0 - w1 / length[index]) / (1.0 - alpha)
-    return [t.to(device) for t in out_kappa], [t.to(device) for t in out_dead], worst
+    return prepared.results(), prepared.dead_masks(), prepared.worst
+
+
+def prepare_sample(
+    grouped: GroupedGeometry,
+    activation: Tensor,
+    alpha: float,
+    *,
+    threshold: float = 1e-15,
+    tol: float = 1e-9,
+    edges: list[Tensor | None] | None = None,
+    stats: EngineStats | None = None,
+) -> PreparedSample:
+    """One input's bounds pass on every connection (measures, shared problems,
+    certificates, closed forms): what :func:`grouped_sample_curvature` does before any
+    LP, kept so that a look-ahead over several inputs and the solve pass share it."""
+    prepared = PreparedSample(grouped, activation, alpha, threshold, tol, edges, stats)
+    for _ in prepared.connections():
+        pass
+    return prepared
+
+
+class PreparedSample:
+    """The bounds pass of one input: per connection the values settled so far (dead
+    edges 1, unchosen NaN), the dead-rule and live masks, and each middle connection's
+    solver with its open problems."""
+
+    def __init__(self, grouped, activation, alpha, threshold, tol, edges, stats) -> None:
+        self.grouped, self.alpha, self.threshold, self.tol = grouped, alpha, threshold, tol
+        self.device, self.edges = activation.device, edges
+        self.stats = EngineStats() if stats is None else stats
+        self.values = activation.double().cpu()
+        self.kappa: list[Tensor] = []
+        self.dead: list[Tensor] = []
+        self.live: list[Tensor] = []
+        self.solvers: list[tuple[_ConnectionSolver, list] | None] = []
+        self.worst = 0.0
+
+    def connections(self):
+        """Prepare connection after connection, yielding each index once it is ready."""
+        geometry, values, stats, alpha = self.grouped.geometry, self.values, self.stats, self.alpha
+        for k, link in enumerate(geometry.chain.links):
+            dead = dead_edges(geometry, values, k)
+            chosen = chosen_edges(self.edges, k, link.num_edges, torch.device("cpu"))
+            live = ~dead & chosen
+            kappa = torch.ones(link.num_edges, dtype=torch.float64)
+            kappa[~chosen] = torch.nan
+            groups, entry = self.grouped.groups[k], None
+            if groups is None:  # a point mass on one side: the per-edge engine's closed form
+                src, dst = layer_sides(geometry, values, k, alpha, 0.0)
+                index = torch.nonzero(live).flatten()
+                w1 = point_mass_w1(geometry, k, index, src, dst).cpu()
+                length = link.length.cpu()[index]
+                kappa[index] = (1.0 - w1 / length) / (1.0 - alpha)
+                stats.add(k, "closed_form", int(index.numel()))
+            else:
+                solver = _ConnectionSolver(geometry, groups, k, values, alpha, self.threshold, self.tol, stats)
+                entry = (solver, solver.bound(live.numpy(), kappa.numpy()))
+                self.worst = max(self.worst, solver.worst)
+            self.kappa.append(kappa)
+            self.dead.append(dead & chosen)
+            self.live.append(live)
+            self.solvers.append(entry)
+            yield k
+
+    def submit(self, k: int, submit: Submit, max_entries: int, ceiling, per_parameter: bool) -> list:
+        """Submit connection k's LPs that can still lower a minimum; ``(edges, wait)`` pairs."""
+        entry = self.solvers[k]
+        if entry is None:
+            return []
+        solver, opened = entry
+        link = self.grouped.geometry.chain.links[k]
+        limit = None if ceiling is None else ceiling[k].detach().double().cpu().numpy()
+        share = link.param_index.cpu().numpy() if per_parameter and link.param >= 0 else None
+        return solver.solve(opened, self.kappa[k].numpy(), submit, max_entries, share, limit)
+
+    def upper(self) -> list[Tensor]:
+        """Per connection: a certified upper bound on every live edge's kappa (settled
+        values elsewhere)."""
+        out = []
+        for kappa, live, entry in zip(self.kappa, self.live, self.solvers):
+            kappa = kappa.clone()
+            if entry is not None:
+                kappa[live] = torch.from_numpy(entry[0].upper)[live]
+            out.append(kappa.to(self.device))
+        return out
+
+    def results(self) -> list[Tensor]:
+        return [t.to(self.device) for t in self.kappa]
+
+    def dead_masks(self) -> list[Tensor]:
+        return [t.to(self.device) for t in self.dead]
+
+    def nbytes(self) -> int:
+        """Memory held: the per-edge arrays (values, masks, bounds) and the open problems."""
+        total = 0
+        for kappa, entry in zip(self.kappa, self.solvers):
+            total += kappa.numel() * (8 + 2)
+            if entry is not None:
+                solver, opened = entry
+                total += solver.floor.nbytes + solver.upper.nbytes
+                total += sum(lp.nbytes + sum(a.nbytes for a in problem[:4]) for lp, problem in opened)
+        return total
 
 
 class _ConnectionSolver:
     """Groups of one connection for one input (a thin holder of what every group reads)."""
 
-    def __init__(self, geometry, groups, k, values, alpha, threshold, tol, limit, stats):
+    def __init__(self, geometry, groups, k, values, alpha, threshold, tol, stats):
         link, self.k = geometry.chain.links[k], k
-        self.groups, self.alpha, self.tol, self.limit, self.stats = groups, alpha, tol, limit, stats
+        self.groups, self.alpha, self.tol, self.stats = groups, alpha, tol, stats
         self.src, self.dst = link.src.cpu().numpy(), link.dst.cpu().numpy()
         self.length = link.length.cpu().numpy()
         distances = geometry.distances[k]
@@ -218,13 +303,13 @@ class _ConnectionSolver:
                     opened.append((lp, problem))
         return opened
 
-    def solve(self, opened: list, kappa: np.ndarray, submit: Submit, max_entries: int, share) -> list:
+    def solve(self, opened: list, kappa: np.ndarray, submit: Submit, max_entries: int, share, limit) -> list:
         """Phase 2: submit the LPs of the open edges that can still reach the minimum:
         below ``limit`` (the caller's running minimum) and, with ``share`` (the
         parameter entry of every edge), below the smallest upper bound of any edge that
         reads the same parameter in this input. Returns ``(edge indices, wait)`` pairs;
         a skipped edge gets its floor."""
-        limit = self._limit(share)
+        limit = self._limit(share, limit)
         waits = []
         for lp, problem in opened:
             if limit is not None:
@@ -236,9 +321,8 @@ class _ConnectionSolver:
                 waits.extend(self._submit(lp, problem, submit, max_entries))
         return waits
 
-    def _limit(self, share) -> np.ndarray | None:
+    def _limit(self, share, limit) -> np.ndarray | None:
         """Per edge: the value its floor must undercut for its LP to matter (None: all matter)."""
-        limit = self.limit
         if share is not None:
             smallest = np.full(int(share.max()) + 1 if share.size else 0, np.inf)
             np.minimum.at(smallest, share, self.upper)
@@ -282,7 +366,7 @@ class _ConnectionSolver:
         cols = self.before[np.ix_(p, cols_j)]
         if not (np.isfinite(block).all() and np.isfinite(rows).all() and np.isfinite(cols).all()):
             # unreachable pairs: leave them to the LP, as the per-edge engine does
-            return edges, (p, mu, s, nu, centre, block), done
+            return edges, (p, mu, s, nu, centre), done
         shared = shared_problem(mu, nu, block)
         bounds = edge_bounds(centre, shared, mu, nu, rows, cols, edge_row.reshape(-1), edge_col.reshape(-1), d)
         low_kappa = (1.0 - bounds.upper / d) / (1.0 - self.alpha)
@@ -294,7 +378,7 @@ class _ConnectionSolver:
         self.floor[edges] = low_kappa - bound  # the exact (untruncated) kappa lies in [floor, upper]
         self.upper[edges] = high_kappa + bound
         open_ = ~certified
-        return edges[open_], (p, mu, s, nu, centre, block), done
+        return edges[open_], (p, mu, s, nu, centre), done
 
     def _point_side(self, ins, outs, cs, ct, i, j, d) -> np.ndarray:
         """W1 when one side is a point mass: the other side's measure against one row/column."""
@@ -309,7 +393,8 @@ class _ConnectionSolver:
     def _submit(self, edges: np.ndarray, problem: tuple, submit: Submit, max_entries: int) -> list:
         """Exact LPs of the open edges of a group, in batches of about ``max_entries`` entries."""
         waits = []
-        p, mu, s, nu, centre, block = problem
+        p, mu, s, nu, centre = problem
+        block = self.across[np.ix_(p, s)]
         per = (1 + p.size) * (1 + s.size)
         step = max(1, max_entries // per)
         a_side = np.concatenate([[centre], mu])

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 from torch import Tensor
+from torch_geometric.utils import scatter
 
 from graphcurv import arrays as xp
 from graphcurv.neural.curvature.chain import ChainConnection, NeuralChain
@@ -225,34 +226,46 @@ def layer_sides(geometry: ChainGeometry, values: Tensor, k: int, alpha: float, t
 
 
 def point_mass_w1(geometry: ChainGeometry, k: int, edges: Tensor, src: SideMeasures, dst: SideMeasures) -> Tensor:
-    """W1 of edges with a point mass on one side, as one sparse-dense product per sample.
+    """W1 of edges with a point mass on one side, by gathering the D2 entries each edge's
+    spread measure weighs (work: the measure entries of the edges' spread ends).
 
     Source delta_i (input layer): W1 = m_j(j) d(i, j) + sum_s m_j(s) D2[i, s]; target
     delta_j (output layer): W1 = m_i(i) d(i, j) + sum_p m_i(p) D2[p, j]. Entries of D2
-    that no measure weighs may be inf; they are zeroed before the product.
+    that no measure weighs may be inf; they count 0.
     """
     chain, distances = geometry.chain, geometry.distances[k]
     link = chain.links[k]
-    before, after = geometry.sides(k)
     i, j, length = link.src[edges], link.dst[edges], link.length[edges]
     if geometry.before[k] is None and dst.node.numel():  # sources are point masses, targets spread
         d2 = xp.to_tensor(distances.after).to(length.device)
-        spread = _sparse(dst, chain.sizes[link.target], after)
-        product = torch.sparse.mm(spread, torch.nan_to_num(d2, posinf=0.0).t())  # (targets, sources)
-        return dst.centre_mass[j] * length + product[j, i]
+        return dst.centre_mass[j] * length + _weighted_entries(dst, j, lambda e, n: d2[i[e], n])
     if geometry.after[k] is None and src.node.numel():  # targets are point masses
         d2 = xp.to_tensor(distances.before).to(length.device)
-        spread = _sparse(src, chain.sizes[link.source], before)
-        product = torch.sparse.mm(spread, torch.nan_to_num(d2, posinf=0.0))  # (sources, targets)
-        return src.centre_mass[i] * length + product[i, j]
+        return src.centre_mass[i] * length + _weighted_entries(src, i, lambda e, n: d2[n, j[e]])
     return length * src.centre_mass[i] * dst.centre_mass[j]  # both sides point masses: W1 = d(i, j)
 
 
-def _sparse(side: SideMeasures, centres: int, neighbours: int) -> Tensor:
-    """The neighbour masses of every centre as a sparse (centres x neighbours) matrix."""
-    owner = torch.repeat_interleave(torch.arange(centres, device=side.mass.device), side.ptr[1:] - side.ptr[:-1])
-    indices = torch.stack([owner, side.node])
-    return torch.sparse_coo_tensor(indices, side.mass, (centres, neighbours), check_invariants=False).coalesce()
+def _weighted_entries(side: SideMeasures, centre: Tensor, lookup, chunk: int = 1 << 22) -> Tensor:
+    """Per edge e: sum over the neighbour entries t of ``centre[e]``'s measure of
+    mass[t] * lookup(e, node[t]) (inf looked-up values count 0), in chunks of edges of
+    about ``chunk`` entries."""
+    ptr = side.ptr.to(centre.device)
+    first, count = ptr[centre], ptr[centre + 1] - ptr[centre]
+    out = torch.zeros(centre.numel(), dtype=torch.float64, device=centre.device)
+    ends = count.cumsum(0)
+    start = 0
+    while start < centre.numel():
+        base = int(ends[start - 1]) if start else 0
+        stop = int(torch.searchsorted(ends, torch.tensor(base + chunk, device=ends.device), right=True))
+        stop = min(max(stop, start + 1), centre.numel())
+        n = count[start:stop]
+        edge = torch.repeat_interleave(torch.arange(start, stop, device=centre.device), n)
+        entry = first[edge] + torch.arange(edge.numel(), device=centre.device) - (ends[edge] - count[edge] - base)
+        value = lookup(edge, side.node[entry])
+        value = torch.where(torch.isinf(value), 0.0, value) * side.mass[entry]
+        out[start:stop] = scatter(value, edge - start, dim=0, dim_size=stop - start, reduce="sum")
+        start = stop
+    return out
 
 
 def _backend(side: SideMeasures) -> SideMeasures:

@@ -191,3 +191,30 @@ def test_bad_inputs_are_rejected(tmp_path):
     moved.activation = moved.activation.flip(0)
     with pytest.raises(GraphcurvError, match="calibration set"):
         neural_curvature(moved, state=calibrated)
+
+
+@pytest.mark.parametrize("exact", ["edges", "parameters"])
+def test_kept_look_ahead_passes_give_the_scores_of_recomputed_ones(monkeypatch, exact):
+    """The solve pass reuses the look-ahead's bounds passes while they fit in KEEP_BYTES;
+    with nothing kept it redoes them: every edge and parameter score is the same."""
+    from graphcurv.neural.curvature import engine, grouped
+
+    torch.manual_seed(6)
+    graph = export(_conv_network(7), torch.randn(4, 1, 9, 9))
+    calls = []
+    original = grouped.PreparedSample.connections
+
+    def counting(self):
+        calls.append(1)
+        return original(self)
+
+    monkeypatch.setattr(grouped.PreparedSample, "connections", counting)
+    kept = neural_curvature(graph, alpha=0.9, exact=exact)
+    kept_calls, calls[:] = len(calls), []
+    monkeypatch.setattr(engine, "KEEP_BYTES", 0)
+    redone = neural_curvature(graph, alpha=0.9, exact=exact)
+    assert (kept_calls, len(calls)) == (4, 8)  # one bounds pass per sample, or two
+    for k in range(len(kept.edge_score)):
+        assert torch.equal(kept.edge_score[k], redone.edge_score[k])
+    for name, value in kept.param_scores.items():
+        assert torch.equal(value.nan_to_num(9.0), redone.param_scores[name].nan_to_num(9.0))
