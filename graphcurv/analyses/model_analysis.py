@@ -99,6 +99,7 @@ def analyze_model(
     device: str | torch.device | None = None,
     name: str | None = None,
     progress_bars: ProgressBars | None = None,
+    executor=None,
 ) -> ModelAnalysis:
     """Neural curvature of every weight of ``model`` over a calibration set from ``data``, with its
     bottlenecks and communities (stages in the module docstring), written to ``output`` if given.
@@ -121,6 +122,8 @@ def analyze_model(
         name: the model's name in the report (default: its class name).
         progress_bars: ``progress_bars(description)``, a context manager yielding one
             stage's progress callback (:mod:`graphcurv.progress`); ``None``: silent.
+        executor: a :mod:`graphcurv.execution` executor, already entered, that solves the
+            calibration inputs as units of work (a local pool or a Dask cluster; same scores).
     """
     from graphcurv.analyses import neural_report
     from graphcurv.datasets import calibration_set
@@ -162,7 +165,7 @@ def analyze_model(
     started = time.perf_counter()
     with stage(progress_bars, "neural curvature") as progress:
         try:
-            curvature = _curvature(graph, labels, per_class, alpha, state, workers, mean, device, progress)
+            curvature = _curvature(graph, labels, per_class, alpha, state, workers, mean, device, progress, executor)
         except BrokenExecutor as exc:
             from graphcurv.interrupts import worker_died
 
@@ -224,7 +227,7 @@ def check_state_file(path: str | os.PathLike[str]) -> int | None:
     return int(saved["done"])
 
 
-def _curvature(graph, labels, per_class, alpha, state, workers, mean, device, progress):
+def _curvature(graph, labels, per_class, alpha, state, workers, mean, device, progress, executor=None):
     from graphcurv.neural.curvature import neural_curvature
 
     return neural_curvature(
@@ -236,6 +239,7 @@ def _curvature(graph, labels, per_class, alpha, state, workers, mean, device, pr
         workers=workers,
         mean=mean,
         progress=progress,
+        executor=executor,
     )
 
 

@@ -6,7 +6,8 @@ by an executor::
     with executor(workers=2, distributed=True) as ex:      # or scheduler="tcp://host:8786"
         results = ex.map(function, units, shared=data).gather()
 
-``function(unit, shared)`` must be importable by name (a module-level function) so
+``ex.share(data)`` ships data once for several maps (pass the handle, or a tuple holding
+it, as ``shared``). ``function(unit, shared)`` must be importable by name (a module-level function) so
 Dask workers can load it. ``shared`` is sent to every worker once per map (scattered
 with ``broadcast=True`` on Dask, inherited by forked workers locally). ``gather``
 returns the results in unit order and raises :class:`graphcurv.errors.WorkerError`
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 
 from graphcurv.execution.dask_executor import DaskExecutor, import_distributed
 from graphcurv.execution.local import LocalExecutor
-from graphcurv.execution.units import checked_results, run_unit
+from graphcurv.execution.units import Shared, checked_results, run_unit
 
 
 def executor(
@@ -56,6 +57,7 @@ def execution(
 __all__ = [
     "DaskExecutor",
     "LocalExecutor",
+    "Shared",
     "checked_results",
     "execution",
     "executor",

@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from graphcurv.errors import MissingDependencyError
-from graphcurv.execution.units import checked_results, run_unit
+from graphcurv.execution.units import Shared, checked_results, resolve_shared, run_unit
 
 RETRIES = 2
 
@@ -85,11 +85,21 @@ class DaskExecutor:
 
         return self.client.run(os.getpid)
 
+    def share(self, data: Any) -> Shared:
+        """Scatter ``data`` to every worker once, for several maps (held until the
+        handle and the executor are gone)."""
+        if self.client is None:
+            raise RuntimeError("use the DaskExecutor as a context manager")
+        return Shared(self.client.scatter([data], broadcast=True, hash=False)[0])
+
     def map(self, function: Callable, units: Sequence, *, shared: Any = None) -> DaskBatch:
+        """``function(unit, shared)`` for every unit, as tasks; ``shared`` (scattered once
+        for this map) may be a :class:`Shared` handle or a tuple holding some (Dask
+        resolves the handles inside the tuple on the worker)."""
         if self.client is None:
             raise RuntimeError("use the DaskExecutor as a context manager")
         units = list(units)
-        shared_future = self.client.scatter([shared], broadcast=True, hash=False)[0]
+        shared_future = resolve_shared(shared, lambda data: self.client.scatter([data], broadcast=True, hash=False)[0])
         futures = [
             self.client.submit(run_unit, function, i, unit, shared_future, retries=RETRIES, pure=False)
             for i, unit in enumerate(units)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from graphcurv.execution.units import checked_results, run_unit
+from graphcurv.execution.units import Shared, checked_results, resolve_shared, run_unit
 from graphcurv.transport.exact import _fork_available, default_workers
 
 _SHARED: Any = None  # the shared data of the running map, inherited by forked workers
@@ -37,9 +37,16 @@ class LocalExecutor:
     def parallelism(self) -> int:
         return self.workers
 
+    def share(self, data: Any) -> Shared:
+        """A handle to ``data`` for several maps (forked workers inherit it: nothing is sent)."""
+        return Shared(data)
+
     def map(self, function: Callable, units: Sequence, *, shared: Any = None) -> UnitBatch:
+        """``function(unit, shared)`` for every unit; ``shared`` may be a :class:`Shared`
+        handle or a tuple holding some."""
         global _SHARED
         units = list(units)
+        shared = resolve_shared(shared, lambda data: data)
         if self.workers == 1 or len(units) < 2 or not _fork_available():
             return UnitBatch([run_unit(function, i, unit, shared) for i, unit in enumerate(units)], len(units))
         _SHARED = shared

@@ -8,6 +8,25 @@ from typing import Any
 from graphcurv.errors import WorkerError
 
 
+class Shared:
+    """Data shipped to the workers once and reused by several maps (:meth:`share`).
+
+    ``value`` is the data itself (local executor) or the cluster's handle to it (Dask)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def resolve_shared(shared: Any, ship: Callable[[Any], Any]) -> Any:
+    """What a map sends as its shared data: a :class:`Shared` handle's value, a tuple's
+    items each resolved, anything else passed to ``ship`` (sent for this map only)."""
+    if isinstance(shared, Shared):
+        return shared.value
+    if isinstance(shared, tuple):
+        return tuple(resolve_shared(item, ship) for item in shared)
+    return ship(shared)
+
+
 def run_unit(function: Callable, unit_id: int, unit: Any, shared: Any) -> tuple[int, Any]:
     """Run one unit on a worker: ``(unit_id, function(unit, shared))``."""
     return unit_id, function(unit, shared)

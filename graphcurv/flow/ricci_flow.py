@@ -90,6 +90,7 @@ def ricci_flow(
     tol: float = 1e-4,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
+    executor=None,
 ) -> RicciFlowResult:
     """Run the Ricci flow on ``data`` (see the module docstring).
 
@@ -103,11 +104,20 @@ def ricci_flow(
         surgery: ``surgery(lengths, curvature) -> keep`` (boolean per edge), applied
             every ``surgery_every`` iterations (lengths and curvature of the edges left).
         progress: called as ``progress(done_iterations, iterations, description)``.
+        executor: a :mod:`graphcurv.execution` executor, already entered (a local pool or
+            a Dask cluster): every iteration's exact solves run on it as chunk units
+            (:meth:`graphcurv.curvature.plan.CurvaturePlan.solve_with`); same values.
     """
     _check_parameters(iterations, step, delta, update, surgery_every)
     edge_index, length, num_nodes = _checked_graph(data)
     measure_fn = resolve_measure(measure, base=base, exp_power=exp_power)
     options = dict(measure=measure_fn, alpha=alpha, solver=solver, tol=tol, workers=workers)
+    if executor is not None:  # the executor's workers solve: no process pool of the plan's own
+        options["workers"] = 1
+
+    def solve(plan: CurvaturePlan, w: Tensor) -> tuple[Tensor, Tensor]:
+        return plan.solve(w) if executor is None else plan.solve_with(executor, w)
+
     plan = CurvaturePlan(edge_index, length, num_nodes, directed=directed, expected_calls=iterations + 1, **options)
     data_pos = plan.edge_positions(edge_index[0], edge_index[1])
     total = plan.num_edges
@@ -128,7 +138,7 @@ def ricci_flow(
     plan.__enter__()
     try:
         w = weight[alive]
-        w1, dist = plan.solve(w)
+        w1, dist = solve(plan, w)
         kappa = curvature_from_distances(w1, dist)
         record(kappa)
         for done in range(1, iterations + 1):
@@ -143,7 +153,7 @@ def ricci_flow(
                     "use a smaller step"
                 )
             w = _normalised(w, groups)
-            w1, dist = plan.solve(w)
+            w1, dist = solve(plan, w)
             kappa = curvature_from_distances(w1, dist)
             record(kappa)
             report(progress, done, iterations, "Ricci flow")
@@ -162,7 +172,7 @@ def ricci_flow(
                     plan.__enter__()
                     groups = _components(plan, torch.arange(alive.numel(), device=plan.device))
                     w = _normalised(w, groups)
-                    w1, dist = plan.solve(w)
+                    w1, dist = solve(plan, w)
                     kappa = curvature_from_distances(w1, dist)
         weight[alive] = w
     finally:

@@ -94,3 +94,31 @@ def test_sparse_key_fallback_of_the_local_hop_table(name, monkeypatch):
     monkeypatch.setattr(chunk_units, "DENSE_TABLE_ENTRIES", 0)  # every chunk uses sorted keys
     with LocalExecutor(1) as ex:
         assert_identical(ollivier_ricci(data, executor=ex, max_entries=2**12), expected)
+
+
+def assert_same_flow(result, expected):
+    assert torch.equal(result.edge_weight, expected.edge_weight)
+    assert torch.equal(result.curvature_history.nan_to_num(7.0), expected.curvature_history.nan_to_num(7.0))
+    assert result.iterations == expected.iterations
+
+
+def test_ricci_flow_on_a_dask_cluster_gives_the_in_process_flow(dask_executor):
+    from graphcurv.flow import ricci_flow
+
+    data = GRAPHS["karate"]()
+    expected = ricci_flow(data, iterations=4, workers=1)
+    assert_same_flow(ricci_flow(data, iterations=4, executor=dask_executor), expected)
+    assert not torch.equal(expected.edge_weight, torch.ones_like(expected.edge_weight))  # the flow moved
+
+
+def test_ricci_flow_with_surgery_on_a_local_pool_gives_the_in_process_flow():
+    from graphcurv.flow import ricci_flow
+    from graphcurv.flow.surgery import cut_longest
+
+    data = GRAPHS["ba200-weighted"]()
+    options = dict(iterations=4, surgery=cut_longest(0.05), surgery_every=2)
+    expected = ricci_flow(data, workers=1, **options)
+    with LocalExecutor(2) as ex:
+        result = ricci_flow(data, executor=ex, **options)
+    assert_same_flow(result, expected)
+    assert bool(torch.isinf(expected.edge_weight).any())  # the surgery cut edges

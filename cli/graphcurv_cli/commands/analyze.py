@@ -9,6 +9,7 @@ import typer
 
 from graphcurv_cli import ui
 from graphcurv_cli.app import app, keep_on_stop, settings
+from graphcurv_cli.execution import DistributedOption, SchedulerOption
 from graphcurv_cli.models import (
     ActivationOption,
     ArchOption,
@@ -74,6 +75,8 @@ def analyze(
     workers: int = typer.Option(
         None, "--workers", help="Transport solver processes (default: one per CPU core).", show_default=False
     ),
+    distributed: DistributedOption = False,
+    scheduler: SchedulerOption = None,
     seed: int = typer.Option(
         None, "--seed", help="Seed of the calibration draw (default: the global --seed).", show_default=False
     ),
@@ -89,6 +92,7 @@ def analyze(
     """
     from graphcurv.analyses.model_analysis import analyze_model
     from graphcurv.errors import GraphcurvError
+    from graphcurv.execution import execution
 
     if not 0 <= alpha < 1:
         raise GraphcurvError(f"--alpha must be in [0, 1), got {alpha}")
@@ -108,11 +112,12 @@ def analyze(
     keep_on_stop(lambda: _kept_state(state))
     net = load_model_from_options(model, arch=arch, imports=imports, trust_pickle=trust_pickle, activation=activation)
     split = load_dataset_from_options(dataset, data_root, "val")
-    analysis = analyze_model(
-        net, split, per_class=per_class, alpha=alpha, seed=seed, top=top, communities=communities, output=output,
-        state=state, keep_state=not automatic_state, workers=workers, mean=mean, device=settings().torch_device(),
-        name=model.name, progress_bars=ui.progress_bar,
-    )  # fmt: skip
+    with execution(scheduler=scheduler, workers=workers, distributed=distributed) as ex:
+        analysis = analyze_model(
+            net, split, per_class=per_class, alpha=alpha, seed=seed, top=top, communities=communities, output=output,
+            state=state, keep_state=not automatic_state, workers=workers, mean=mean, device=settings().torch_device(),
+            name=model.name, progress_bars=ui.progress_bar, executor=ex,
+        )  # fmt: skip
     _print_tables(model.name, analysis.curvature, analysis.bottlenecks, analysis.communities)
     ui.console.print(f"wrote {output}/ ({', '.join(analysis.written)})")
 

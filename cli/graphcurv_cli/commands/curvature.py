@@ -11,6 +11,7 @@ import typer
 from graphcurv_cli import ui
 from graphcurv_cli.app import app, settings
 from graphcurv_cli.commands.info import GRAPH_HELP
+from graphcurv_cli.execution import DistributedOption, SchedulerOption
 
 
 class Method(str, Enum):
@@ -43,12 +44,8 @@ def curvature(
     ),
     top: int = typer.Option(10, "--top", help="How many of the most negative edges to list."),
     workers: int = typer.Option(None, "--workers", help="Worker processes (default: all CPUs)."),
-    distributed: bool = typer.Option(
-        False, "--distributed", help="Run the exact solves on a Dask LocalCluster of --workers processes."
-    ),
-    scheduler: str = typer.Option(
-        None, "--scheduler", help="Run the exact solves on the Dask cluster at this address (tcp://host:8786)."
-    ),
+    distributed: DistributedOption = False,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Compute the curvature of every edge and summarise it (distribution, most negative edges)."""
     from graphcurv.curvature.summary import curvature_summary

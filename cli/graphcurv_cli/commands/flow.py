@@ -12,6 +12,7 @@ from graphcurv_cli import ui
 from graphcurv_cli.app import app, settings
 from graphcurv_cli.commands.curvature import write_edges
 from graphcurv_cli.commands.info import GRAPH_HELP
+from graphcurv_cli.execution import DistributedOption, SchedulerOption
 
 
 class Update(str, Enum):
@@ -45,12 +46,16 @@ def flow(
         help="Write the flowed graph: .pt (PyG Data: edge_weight = flowed lengths, original_weight, "
         "edge_curvature) or .csv (one row per edge).",
     ),
+    workers: int = typer.Option(None, "--workers", help="Worker processes (default: all CPUs).", show_default=False),
+    distributed: DistributedOption = False,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Run the discrete Ricci flow: bridges between communities stretch, edges inside them shrink.
 
     Each component is normalised to mean length 1 after every update; edges cut by surgery get length inf.
     """
     from graphcurv.errors import GraphcurvError
+    from graphcurv.execution import execution
     from graphcurv.flow import cut_longest, ricci_flow
     from graphcurv.graphs import load_graph
 
@@ -63,7 +68,10 @@ def flow(
     data = data.to(device)
     surgery = cut_longest(surgery_cut) if surgery_every else None
     started = time.perf_counter()
-    with ui.progress_bar("Ricci flow") as progress:
+    with (
+        execution(scheduler=scheduler, workers=workers, distributed=distributed) as ex,
+        ui.progress_bar("Ricci flow") as progress,
+    ):
         result = ricci_flow(
             data,
             iterations,
@@ -74,7 +82,9 @@ def flow(
             surgery=surgery,
             surgery_every=max(surgery_every, 1),
             directed=directed,
+            workers=workers,
             progress=progress,
+            executor=ex,
         )
     seconds = time.perf_counter() - started
     data = data.cpu()

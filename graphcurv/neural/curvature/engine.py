@@ -45,6 +45,7 @@ from torch_geometric.data import Data
 from graphcurv.atomic import atomic_path
 from graphcurv.errors import GraphcurvError
 from graphcurv.neural.curvature.chain import NeuralChain, neural_chain
+from graphcurv.neural.curvature.distributed import InputWork, input_bounds, input_curvature
 from graphcurv.neural.curvature.grouped import grouped_geometry, grouped_sample_curvature, prepare_sample
 from graphcurv.neural.curvature.sample import chain_geometry, sample_curvature
 from graphcurv.neural.memory import check_memory
@@ -86,6 +87,7 @@ def neural_curvature(
     exact: str = "edges",
     engine: str = "grouped",
     progress: ProgressCallback | None = None,
+    executor=None,
 ) -> NeuralCurvature:
     """kappa_N of every edge of ``graph`` (from :func:`graphcurv.neural.export`) over its
     calibration samples (the columns of ``graph.activation``).
@@ -104,6 +106,10 @@ def neural_curvature(
             as edge score; several times faster on conv nets).
         engine: ``"grouped"`` (default) or ``"per-edge"`` (the reference path).
         progress: called as ``progress(samples_done, samples, description)``.
+        executor: a :mod:`graphcurv.execution` executor, already entered (a local pool
+            or a Dask cluster): each calibration input is a unit of work solved on a
+            worker, the chain's geometry shipped once per run
+            (:mod:`~graphcurv.neural.curvature.distributed`; grouped engine only).
     """
     if not 0 <= alpha < 1:
         raise GraphcurvError(f"alpha must be in [0, 1), got {alpha!r}")
@@ -116,6 +122,8 @@ def neural_curvature(
         raise GraphcurvError(f"exact must be 'edges' or 'parameters', got {exact!r}")
     if engine not in ("grouped", "per-edge"):
         raise GraphcurvError(f"engine must be 'grouped' or 'per-edge', got {engine!r}")
+    if executor is not None and engine != "grouped":
+        raise GraphcurvError("an executor runs the grouped engine: use engine='grouped'")
     check_memory(graph, workers=workers, mean=mean, checkpoints=len(checkpoints))  # before any allocation
     started = time.perf_counter()
     chain = neural_chain(graph, activation.device)
@@ -130,43 +138,23 @@ def neural_curvature(
     )
     report(progress, run.done, len(order), "neural curvature")
     blocks = sorted({*stops.values(), len(order)})  # look-ahead never crosses a checkpoint
-    block_end, ahead, kept = 0, None, {}
-    with ExactSolverPool(workers) as pool:
-        for position in range(run.done, len(order)):
-            sample = activation[:, order[position]]
-            if grouped is not None and not mean and position >= block_end:
-                block_start = max([0, *(b for b in blocks if b <= position)])
-                block_end = min(b for b in blocks if b > position)
-                positions = range(max(block_start, position), block_end)
-                samples = {p: activation[:, order[p]] for p in range(block_start, block_end)}
-                ahead, kept = _look_ahead(grouped, samples, positions, alpha, threshold, tol)
-            if grouped is None:
-                kappa, dead, bound = sample_curvature(
-                    geometry, sample, alpha, pool.submit, threshold=threshold, tol=tol
-                )
-            else:
-                ceiling = None
-                if not mean:
-                    lowest = [torch.minimum(m, a) for m, a in zip(run.minimum, ahead)]
-                    ceiling = _ceiling(chain, lowest, exact == "parameters")
-                kappa, dead, bound = grouped_sample_curvature(
-                    grouped,
-                    sample,
-                    alpha,
-                    pool.submit,
-                    threshold=threshold,
-                    tol=tol,
-                    ceiling=ceiling,
-                    per_parameter=exact == "parameters" and not mean,
-                    prepared=kept.pop(position, None),
-                )
-            run.add(kappa, dead, bound)
-            for per_class, stop in stops.items():
-                if position + 1 == stop:
-                    run.checkpoints[per_class] = _param_scores(graph, chain, run.minimum)
-            if state is not None:
-                run.save(Path(state))
-            report(progress, run.done, len(order), "neural curvature")
+
+    def finish(position: int, kappa: list[Tensor], dead: list[Tensor], bound: float) -> None:
+        run.add(kappa, dead, bound)
+        for per_class, stop in stops.items():
+            if position + 1 == stop:
+                run.checkpoints[per_class] = _param_scores(graph, chain, run.minimum)
+        if state is not None:
+            run.save(Path(state))
+        report(progress, run.done, len(order), "neural curvature")
+
+    if executor is not None:
+        work = InputWork(grouped, alpha, threshold, tol, exact == "parameters" and not mean)
+        _run_on_executor(executor, work, chain, activation, order, blocks, run, mean, finish)
+    else:
+        _run_in_process(
+            grouped, geometry, activation, order, blocks, run, workers, mean, exact, finish, threshold, tol, alpha
+        )
     average = [total / max(run.done, 1) for total in run.total] if mean else None
     return NeuralCurvature(
         alpha,
@@ -179,6 +167,71 @@ def neural_curvature(
         run.bound,
         time.perf_counter() - started,
     )
+
+
+def _block(blocks: list[int], position: int) -> tuple[int, int]:
+    """The look-ahead block holding ``position``: from the last checkpoint before it to the next."""
+    return max([0, *(b for b in blocks if b <= position)]), min(b for b in blocks if b > position)
+
+
+def _run_in_process(
+    grouped, geometry, activation, order, blocks, run, workers, mean, exact, finish, threshold, tol, alpha
+):
+    """Inputs one after the other, their LPs on this process's pool of solver processes."""
+    block_end, ahead, kept = 0, None, {}
+    with ExactSolverPool(workers) as pool:
+        for position in range(run.done, len(order)):
+            sample = activation[:, order[position]]
+            if grouped is not None and not mean and position >= block_end:
+                block_start, block_end = _block(blocks, position)
+                positions = range(max(block_start, position), block_end)
+                samples = {p: activation[:, order[p]] for p in range(block_start, block_end)}
+                ahead, kept = _look_ahead(grouped, samples, positions, alpha, threshold, tol)
+            if grouped is None:
+                kappa, dead, bound = sample_curvature(
+                    geometry, sample, alpha, pool.submit, threshold=threshold, tol=tol
+                )
+            else:
+                ceiling = None
+                if not mean:
+                    lowest = [torch.minimum(m, a) for m, a in zip(run.minimum, ahead)]
+                    ceiling = _ceiling(grouped.geometry.chain, lowest, exact == "parameters")
+                kappa, dead, bound = grouped_sample_curvature(
+                    grouped,
+                    sample,
+                    alpha,
+                    pool.submit,
+                    threshold=threshold,
+                    tol=tol,
+                    ceiling=ceiling,
+                    per_parameter=exact == "parameters" and not mean,
+                    prepared=kept.pop(position, None),
+                )
+            finish(position, kappa, dead, bound)
+
+
+def _run_on_executor(executor, work: InputWork, chain, activation, order, blocks, run, mean, finish) -> None:
+    """Inputs as units of work on ``executor``, block by block: a bounds map (the
+    look-ahead), then a solve map of the block's remaining inputs under one ceiling."""
+    handle = executor.share(work)
+    device = activation.device
+    position = run.done
+    while position < len(order):
+        block_start, block_end = _block(blocks, position)
+        ceiling = None
+        if not mean:
+            samples = [activation[:, order[p]].cpu() for p in range(block_start, block_end)]
+            ahead = None
+            for upper, dead in executor.map(input_bounds, samples, shared=(handle, None)).gather():
+                score = _bound_scores(upper, dead)
+                ahead = score if ahead is None else [torch.minimum(a, b) for a, b in zip(ahead, score)]
+            lowest = [torch.minimum(m, a.to(m.device)) for m, a in zip(run.minimum, ahead)]
+            ceiling = [t.cpu() for t in _ceiling(chain, lowest, work.per_parameter)]
+        samples = [activation[:, order[p]].cpu() for p in range(position, block_end)]
+        results = executor.map(input_curvature, samples, shared=(handle, ceiling)).gather()
+        for offset, (kappa, dead, bound) in enumerate(results):
+            finish(position + offset, [t.to(device) for t in kappa], [t.to(device) for t in dead], bound)
+        position = block_end
 
 
 def _sample_order(count: int, labels: Tensor | None, checkpoints: Sequence[int]) -> tuple[list[int], dict[int, int]]:
@@ -215,13 +268,18 @@ def _look_ahead(grouped, samples: dict, positions, alpha: float, threshold: floa
     lowest, kept, held = None, {}, 0
     for position, sample in samples.items():
         prepared = prepare_sample(grouped, sample, alpha, threshold=threshold, tol=tol)
-        upper, dead = prepared.upper(), prepared.dead_masks()
-        score = [torch.where(d & (k >= 1), DEAD_SCORE, u) for k, (u, d) in enumerate(zip(upper, dead))]
+        score = _bound_scores(prepared.upper(), prepared.dead_masks())
         lowest = score if lowest is None else [torch.minimum(a, b) for a, b in zip(lowest, score)]
         if position in positions and held + prepared.nbytes() <= KEEP_BYTES:
             kept[position] = prepared
             held += prepared.nbytes()
     return lowest, kept
+
+
+def _bound_scores(upper: list[Tensor], dead: list[Tensor]) -> list[Tensor]:
+    """Per connection: an input's certified upper bound on each edge's score (edges out
+    of a dead hidden neuron score ``DEAD_SCORE``)."""
+    return [torch.where(d & (k >= 1), DEAD_SCORE, u) for k, (u, d) in enumerate(zip(upper, dead))]
 
 
 def _ceiling(chain: NeuralChain, minimum: list[Tensor], per_parameter: bool) -> list[Tensor]:
