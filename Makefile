@@ -41,7 +41,7 @@ test-min: $(MIN_STAMP)
 	$(MIN_PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check graphcurv cli tests benchmarks
+	$(VENV)/bin/ruff check graphcurv cli tests benchmarks examples
 
 clean:
 	rm -rf $(VENV) build *.egg-info
