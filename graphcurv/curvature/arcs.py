@@ -30,8 +30,13 @@ class Arcs:
 def unique_arcs(source: Array, target: Array, length: Array, num_nodes: int) -> Arcs:
     """Sort arcs by (source, target) and merge repeated arcs, keeping the shortest."""
     keys = source * num_nodes + target
-    order = xp.argsort_stable(length)  # shortest first among equal keys after the next sort
-    order = order[xp.argsort_stable(keys[order])]
+    if xp.size(keys) and bool((keys[1:] > keys[:-1]).all()):  # already sorted and unique (coalesced)
+        return Arcs(source, target, length, num_nodes)
+    if xp.size(length) and bool((length == length[0]).all()):  # equal lengths: any copy will do
+        order = xp.argsort_stable(keys)
+    else:
+        order = xp.argsort_stable(length)  # shortest first among equal keys after the next sort
+        order = order[xp.argsort_stable(keys[order])]
     keys = keys[order]
     first = xp.concat([keys[:1] >= 0, keys[1:] != keys[:-1]])
     keep = order[first]

@@ -37,6 +37,7 @@ from graphcurv.curvature.arcs import is_symmetric, positions, symmetrised, uniqu
 from graphcurv.curvature.distances import DijkstraDistances, HopDistances
 from graphcurv.curvature.local_problems import (
     Neighbourhoods,
+    SideLayout,
     build_problems,
     edge_chunks,
     gather_supports,
@@ -87,12 +88,12 @@ class CurvaturePlan:
         given = unique_arcs(
             xp.to_backend(edge_index[0]), xp.to_backend(edge_index[1]), xp.to_backend(length), num_nodes
         )
-        self.directed = (not is_symmetric(given)) if directed is None else directed
-        arcs = given if self.directed else symmetrised(given)
+        symmetric = is_symmetric(given)
+        self.directed = (not symmetric) if directed is None else directed
+        arcs = given if self.directed or symmetric else symmetrised(given)  # no 2E-arc sort when symmetric
         work = slice(None) if self.directed else arcs.source < arcs.target
         self.x, self.y = arcs.source[work], arcs.target[work]
         self.edge_length = arcs.length[work]  # the lengths the plan was built with
-        self.arc_source, self.arc_target = arcs.source, arcs.target
         # Each arc reads the length of its solved edge (x < y for undirected graphs).
         lo, hi = (
             (arcs.source, arcs.target)
@@ -101,9 +102,15 @@ class CurvaturePlan:
         )
         self.arc_edge = positions(self.x * num_nodes + self.y, lo, hi, num_nodes)
         self.arc_index = torch.stack([xp.to_tensor(arcs.source), xp.to_tensor(arcs.target)]).to(self.device)
+        # views of arc_index (no second copy of the arcs: 16 bytes per arc on big graphs)
+        self.arc_source, self.arc_target = xp.to_backend(self.arc_index[0]), xp.to_backend(self.arc_index[1])
         self.src_side, self.dst_side = ("in", "out") if self.directed else ("out", "out")
         self.src_layout = side_layout(arcs.source, arcs.target, num_nodes, self.src_side)
-        self.dst_layout = side_layout(arcs.source, arcs.target, num_nodes, self.dst_side)
+        self.dst_layout = (
+            self.src_layout
+            if self.dst_side == self.src_side
+            else side_layout(arcs.source, arcs.target, num_nodes, self.dst_side)
+        )
         src_degree = self.src_layout.ptr[1:] - self.src_layout.ptr[:-1]
         dst_degree = self.dst_layout.ptr[1:] - self.dst_layout.ptr[:-1]
         sizes = xp.to_tensor((src_degree[self.x] + 1) * (dst_degree[self.y] + 1))
@@ -158,7 +165,7 @@ class CurvaturePlan:
         if isinstance(edge_length, Tensor):
             edge_length = xp.to_backend(edge_length.detach().to(self.device, torch.float64))
         arc_length = edge_length[self.arc_edge]
-        src_nb, dst_nb = self._side(arc_length, self.src_side), self._side(arc_length, self.dst_side)
+        src_nb, dst_nb = self._sides(arc_length)
         distance = self._distance_oracle(arc_length)
         if isinstance(distance, DijkstraDistances):
             need = _source_bounds(self.x, self.y, edge_length, src_nb, dst_nb, self.num_nodes)
@@ -201,13 +208,12 @@ class CurvaturePlan:
         if isinstance(edge_length, Tensor):
             edge_length = xp.to_backend(edge_length.detach().to(self.device, torch.float64))
         arc_length = edge_length[self.arc_edge]
-        src_nb, dst_nb = self._side(arc_length, self.src_side), self._side(arc_length, self.dst_side)
+        src_nb, dst_nb = self._sides(arc_length)
         first = float(arc_length[0])
         if bool((arc_length == first).all()):
-            n, ones = self.num_nodes, np.ones(xp.size(self.arc_source), dtype=np.int32)
-            adjacency = sp.csr_matrix((ones, (self.arc_source, self.arc_target)), shape=(n, n))
-            adjacency.sum_duplicates()
-            transpose = None if not self.directed else adjacency.T.tocsr()
+            out_side = self.dst_layout if self.directed else self.src_layout  # rows: out-neighbours
+            adjacency = _csr(out_side, self.num_nodes)
+            transpose = _csr(self.src_layout, self.num_nodes) if self.directed else None  # in-neighbours
             distance = LocalHopDistances(adjacency, first, transpose)
         else:  # bounded Dijkstra from each unit's own sources, no n x n matrix
             length = xp.to_tensor(arc_length, self.device)
@@ -222,6 +228,12 @@ class CurvaturePlan:
         w1 = torch.from_numpy(np.concatenate([r[0] for r in results])).to(self.device)
         dist = torch.from_numpy(np.concatenate([r[1] for r in results])).to(self.device)
         return w1, dist
+
+    def _sides(self, arc_length: Array) -> tuple[Neighbourhoods, Neighbourhoods]:
+        """Both sides' measures; one object when they are the same side (undirected graphs:
+        half the memory, and a shared copy is pickled once for executor workers)."""
+        src_nb = self._side(arc_length, self.src_side)
+        return src_nb, src_nb if self.dst_side == self.src_side else self._side(arc_length, self.dst_side)
 
     def _side(self, arc_length: Array, side: str) -> Neighbourhoods:
         length = xp.to_tensor(arc_length, self.device)
@@ -250,6 +262,15 @@ class CurvaturePlan:
                 self._hops = HopDistances(self.arc_index, self.num_nodes, length=first)
             return self._hops.with_length(first)
         return DijkstraDistances(self.arc_index, xp.to_tensor(arc_length, self.device), self.num_nodes)
+
+
+def _csr(layout: SideLayout, num_nodes: int) -> sp.csr_matrix:
+    """The layout's arcs as a 0/1 CSR matrix (its entries are unique and sorted already)."""
+    ones = np.ones(xp.size(layout.node), dtype=np.int32)
+    index = np.int32 if max(xp.size(layout.node), num_nodes) < 2**31 else np.int64
+    matrix = sp.csr_matrix((ones, layout.node.astype(index), layout.ptr.astype(index)), shape=(num_nodes, num_nodes))
+    matrix.has_sorted_indices = True
+    return matrix
 
 
 def _source_bounds(x, y, xy_length, src_nb: Neighbourhoods, dst_nb: Neighbourhoods, num_nodes: int) -> np.ndarray:
