@@ -32,6 +32,7 @@ Example (a 4-cycle: every edge has curvature 0 at alpha 0; at alpha 0.5, 0.5):
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import NamedTuple
 
 import torch
@@ -41,6 +42,7 @@ from torch_geometric.utils import scatter
 
 from graphcurv.curvature.plan import CurvaturePlan
 from graphcurv.errors import GraphcurvError
+from graphcurv.execution.local import LocalExecutor
 from graphcurv.measures import Measure, resolve_measure
 from graphcurv.progress import ProgressCallback
 
@@ -70,6 +72,7 @@ def ollivier_ricci(
     max_entries: int | None = None,
     progress: ProgressCallback | None = None,
     executor=None,
+    state: str | Path | None = None,
 ) -> OllivierRicciResult:
     """Ollivier-Ricci curvature of every edge of ``data`` (see the module docstring).
 
@@ -90,6 +93,10 @@ def ollivier_ricci(
             ``with executor(workers=4, distributed=True) as ex``): the edges are cut into
             units of chunks that workers build and solve themselves (exact solver only;
             the same values bit for bit). Default None: this process and its fork pool.
+        state: a file that keeps the solved chunks as they come back, so an interrupted run
+            (Ctrl-C, a lost Dask scheduler or client) resumes where it stopped, with the
+            values of an uninterrupted run (:mod:`graphcurv.curvature.state`; exact solver).
+            Without ``executor`` the chunks run as units on the local process pool.
 
     Returns:
         :class:`OllivierRicciResult` with float64 tensors on the device of ``data``.
@@ -97,15 +104,20 @@ def ollivier_ricci(
     edge_index, length, num_nodes = _checked_graph(data)
     measure_fn = resolve_measure(measure, base=base, exp_power=exp_power)
     options = dict(solver=solver, tol=tol, workers=workers, max_entries=max_entries)
-    if executor is not None:  # the workers solve: no process pool of the plan's own
+    if state is not None and solver != "exact":
+        raise GraphcurvError("a state file keeps exact results only: use solver='exact' with state")
+    if executor is not None or state is not None:  # the units solve: no process pool of the plan's own
         options["workers"] = 1
     with CurvaturePlan(
         edge_index, length, num_nodes, measure=measure_fn, alpha=alpha, directed=directed, **options
     ) as plan:
-        if executor is None:
+        if executor is None and state is None:
             w1, dist = plan.solve(plan.edge_length, progress)
+        elif executor is None:
+            with LocalExecutor(workers) as local:
+                w1, dist = plan.solve_with(local, plan.edge_length, progress, state)
         else:
-            w1, dist = plan.solve_with(executor, plan.edge_length, progress)
+            w1, dist = plan.solve_with(executor, plan.edge_length, progress, state)
     kappa = curvature_from_distances(w1, dist)
     # Map the results of the solved edges back onto data.edge_index.
     pos = plan.edge_positions(edge_index[0], edge_index[1])

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -195,13 +196,19 @@ class CurvaturePlan:
         return w1, dist
 
     def solve_with(
-        self, executor, edge_length: Array | Tensor, progress: ProgressCallback | None = None
+        self,
+        executor,
+        edge_length: Array | Tensor,
+        progress: ProgressCallback | None = None,
+        state: str | Path | None = None,
     ) -> tuple[Tensor, Tensor]:
         """:meth:`solve` through a :mod:`graphcurv.execution` executor (exact solver, CPU):
         units of consecutive chunks, each building its supports, local distances and
         problems in the worker from O(E) shared data (:mod:`graphcurv.curvature.chunk_units`);
-        bit-for-bit the values of :meth:`solve`."""
-        from graphcurv.curvature.chunk_units import ChunkInputs, LocalHopDistances, chunk_units, solve_chunks
+        bit-for-bit the values of :meth:`solve`. ``state``: a file that keeps the solved
+        chunks and lets an interrupted run resume (:mod:`graphcurv.curvature.state`)."""
+        from graphcurv.curvature.chunk_units import ChunkInputs, chunk_units, solve_chunks
+        from graphcurv.curvature.state import CurvatureState, run_signature
 
         if self.solver != "exact" or self.device.type != "cpu":
             raise GraphcurvError("an executor runs the exact solver on CPU graphs only (solver='exact')")
@@ -209,25 +216,47 @@ class CurvaturePlan:
             edge_length = xp.to_backend(edge_length.detach().to(self.device, torch.float64))
         arc_length = edge_length[self.arc_edge]
         src_nb, dst_nb = self._sides(arc_length)
+        count, chunks = self.num_edges, self.chunks
+        if state is None:
+            run = CurvatureState("", np.empty(count), np.empty(count), np.zeros(len(chunks), dtype=bool))
+        else:
+            measures = [src_nb.mass, src_nb.self_mass] + ([] if dst_nb is src_nb else [dst_nb.mass, dst_nb.self_mass])
+            signature = run_signature([self.x, self.y, edge_length, *measures], chunks)
+            run = CurvatureState.load_or_fresh(Path(state), signature, count, len(chunks))
+        inputs = ChunkInputs(
+            self.x, self.y, edge_length, src_nb, dst_nb, self.num_nodes, self._unit_distances(arc_length)
+        )
+        groups = chunk_units([c for c in range(len(chunks)) if not run.done[c]], 16 * executor.parallelism)
+        solved = [sum(chunks[c][1] - chunks[c][0] for c, done in enumerate(run.done) if done)]
+        report(progress, solved[0], count, "Ollivier-Ricci curvature")
+
+        def each(done: int, result: tuple[np.ndarray, np.ndarray]) -> None:
+            run.fill(chunks, groups[done - 1], *result)
+            if state is not None:
+                run.save_if_due(Path(state))
+            solved[0] += result[0].size
+            report(progress, solved[0], count, "Ollivier-Ricci curvature")
+
+        try:
+            executor.map(solve_chunks, [[chunks[c] for c in g] for g in groups], shared=inputs).gather(each)
+        finally:
+            if state is not None and groups:
+                run.save(Path(state))  # also when interrupted: what came back is kept
+        return torch.from_numpy(run.w1).to(self.device), torch.from_numpy(run.dist).to(self.device)
+
+    def _unit_distances(self, arc_length: Array):
+        """The distance oracle of executor units: c x hops from the CSR adjacency for equal
+        lengths, else bounded Dijkstra from each unit's own sources (no n x n matrix)."""
+        from graphcurv.curvature.chunk_units import LocalHopDistances
+
         first = float(arc_length[0])
         if bool((arc_length == first).all()):
             out_side = self.dst_layout if self.directed else self.src_layout  # rows: out-neighbours
             adjacency = _csr(out_side, self.num_nodes)
             transpose = _csr(self.src_layout, self.num_nodes) if self.directed else None  # in-neighbours
-            distance = LocalHopDistances(adjacency, first, transpose)
-        else:  # bounded Dijkstra from each unit's own sources, no n x n matrix
-            length = xp.to_tensor(arc_length, self.device)
-            distance = DijkstraDistances(self.arc_index, length, self.num_nodes, max_matrix_bytes=0)
-        inputs = ChunkInputs(self.x, self.y, edge_length, src_nb, dst_nb, self.num_nodes, distance)
-        units = chunk_units(self.chunks, 16 * executor.parallelism)
-        count, stops = self.num_edges, [unit[-1][1] for unit in units]
-        report(progress, 0, count, "Ollivier-Ricci curvature")
-        results = executor.map(solve_chunks, units, shared=inputs).gather(
-            lambda done: report(progress, stops[done - 1], count, "Ollivier-Ricci curvature")
-        )
-        w1 = torch.from_numpy(np.concatenate([r[0] for r in results])).to(self.device)
-        dist = torch.from_numpy(np.concatenate([r[1] for r in results])).to(self.device)
-        return w1, dist
+            return LocalHopDistances(adjacency, first, transpose)
+        length = xp.to_tensor(arc_length, self.device)
+        return DijkstraDistances(self.arc_index, length, self.num_nodes, max_matrix_bytes=0)
 
     def _sides(self, arc_length: Array) -> tuple[Neighbourhoods, Neighbourhoods]:
         """Both sides' measures; one object when they are the same side (undirected graphs:

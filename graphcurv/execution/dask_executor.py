@@ -128,15 +128,15 @@ class DaskBatch:
     def __init__(self, client, futures: list, shared_future) -> None:
         self.client, self.futures, self._shared = client, futures, shared_future
 
-    def gather(self, progress: Callable[[int], None] | None = None) -> list:
-        """Results in unit order; ``progress(units_done)`` after each (in unit order)."""
+    def gather(self, each: Callable[[int, Any], None] | None = None) -> list:
+        """Results in unit order; ``each(units_done, result)`` as each comes back (in unit order)."""
         try:
-            if progress is None:
+            if each is None:
                 return checked_results(self.client.gather(self.futures), len(self.futures))
             tagged = []
             for future in self.futures:
                 tagged.append(future.result())
-                progress(len(tagged))
+                each(len(tagged), tagged[-1][1])
             return checked_results(tagged, len(self.futures))
         finally:
             self.futures, self._shared = [], None

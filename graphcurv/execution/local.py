@@ -42,32 +42,51 @@ class LocalExecutor:
         return Shared(data)
 
     def map(self, function: Callable, units: Sequence, *, shared: Any = None) -> UnitBatch:
-        """``function(unit, shared)`` for every unit; ``shared`` may be a :class:`Shared`
-        handle or a tuple holding some."""
-        global _SHARED
-        units = list(units)
-        shared = resolve_shared(shared, lambda data: data)
-        if self.workers == 1 or len(units) < 2 or not _fork_available():
-            return UnitBatch([run_unit(function, i, unit, shared) for i, unit in enumerate(units)], len(units))
-        _SHARED = shared
-        try:
-            with ProcessPoolExecutor(min(self.workers, len(units)), mp_context=mp.get_context("fork")) as pool:
-                jobs = [(function, i, unit) for i, unit in enumerate(units)]
-                tagged = list(pool.map(_run_with_inherited, jobs))
-        finally:
-            _SHARED = None
-        return UnitBatch(tagged, len(units))
+        """``function(unit, shared)`` for every unit, run when the batch is gathered;
+        ``shared`` may be a :class:`Shared` handle or a tuple holding some."""
+        return UnitBatch(function, list(units), resolve_shared(shared, lambda data: data), self.workers)
 
 
 class UnitBatch:
-    """Results of a local map: :meth:`gather` returns them in unit order, checked."""
+    """A local map: :meth:`gather` runs the units (in this process, or on a fork pool
+    that inherits the shared data) and returns their results in unit order, checked."""
 
-    def __init__(self, tagged: list, count: int) -> None:
-        self._tagged, self._count = tagged, count
+    def __init__(self, function: Callable, units: list, shared: Any, workers: int) -> None:
+        self._function, self._units, self._shared, self._workers = function, units, shared, workers
 
-    def gather(self, progress: Callable[[int], None] | None = None) -> list:
-        """Results in unit order; ``progress(units_done)`` once they are all in."""
-        results = checked_results(self._tagged, self._count)
-        if progress is not None:
-            progress(self._count)
-        return results
+    def gather(self, each: Callable[[int, Any], None] | None = None) -> list:
+        """Results in unit order; ``each(units_done, result)`` as each comes back (in unit order)."""
+        global _SHARED
+        function, units, shared = self._function, self._units, self._shared
+        tagged: list = []
+
+        def collect(item: tuple[int, Any]) -> None:
+            tagged.append(item)
+            if each is not None:
+                each(len(tagged), item[1])
+
+        if self._workers == 1 or len(units) < 2 or not _fork_available():
+            for i, unit in enumerate(units):
+                collect(run_unit(function, i, unit, shared))
+            return checked_results(tagged, len(units))
+        _SHARED = shared  # set before the pool forks its workers
+        pool = ProcessPoolExecutor(min(self._workers, len(units)), mp_context=mp.get_context("fork"))
+        try:
+            for item in pool.map(_run_with_inherited, [(function, i, unit) for i, unit in enumerate(units)]):
+                collect(item)
+        except BaseException:  # interrupted or failed: do not wait for the units still queued
+            _stop_pool(pool)
+            raise
+        finally:
+            _SHARED = None
+            pool.shutdown(wait=True)
+        return checked_results(tagged, len(units))
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued units and terminate the pool's processes (their work is dropped)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()

@@ -146,3 +146,29 @@ def test_sigkill_of_the_main_process_mid_curvature_leaves_no_worker(digits_mlp, 
     while alive(done.workers) and time.monotonic() < deadline:  # orphans notice the closed pipe and exit
         time.sleep(0.1)
     assert len(done.workers) == 2 and not alive(done.workers)
+
+
+def test_a_lost_client_and_scheduler_mid_distributed_curvature_resume_from_the_state(tmp_path):
+    """SIGKILL of the whole `curvature --distributed --state` process group (client, in-process
+    scheduler and workers) once a chunk is saved: the rerun solves the rest and writes the
+    table of an uninterrupted in-process run, byte for byte."""
+    from support import requires_module
+
+    from graphcurv.curvature.state import state_progress
+
+    requires_module("distributed")
+    state, out = tmp_path / "s.pt", tmp_path / "out.csv"
+    args = ["--device", "cpu", "curvature", "ba:n=3000,m=4,seed=1", "--distributed", "--workers", "2",
+            "--state", str(state), "-o", str(out)]  # fmt: skip
+    done = run_until(args, tmp_path, lambda p: state.exists(), lambda p: os.killpg(p.pid, signal.SIGKILL), timeout=120)
+    assert done.code == -signal.SIGKILL and not out.exists()
+    kept, chunks = state_progress(state)
+    assert 0 < kept < chunks
+    deadline = time.monotonic() + 10
+    while alive(done.workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(done.workers)
+    assert main(args) == 0  # the same command resumes
+    assert state_progress(state) == (chunks, chunks)
+    assert main(["--device", "cpu", "curvature", "ba:n=3000,m=4,seed=1", "-o", str(tmp_path / "ref.csv")]) == 0
+    assert out.read_bytes() == (tmp_path / "ref.csv").read_bytes()

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from graphcurv_cli import ui
-from graphcurv_cli.app import app, settings
+from graphcurv_cli.app import app, keep_on_stop, settings
 from graphcurv_cli.commands.info import GRAPH_HELP
 from graphcurv_cli.execution import DistributedOption, SchedulerOption
 
@@ -46,6 +46,15 @@ def curvature(
     workers: int = typer.Option(None, "--workers", help="Worker processes (default: all CPUs)."),
     distributed: DistributedOption = False,
     scheduler: SchedulerOption = None,
+    state: Path = typer.Option(
+        None,
+        "--state",
+        help=(
+            "Ollivier-Ricci (exact): file that keeps the solved edges as they come back, so a run stopped by "
+            "Ctrl-C or a lost Dask scheduler resumes where it stopped when run again with the same file."
+        ),
+        show_default=False,
+    ),
 ) -> None:
     """Compute the curvature of every edge and summarise it (distribution, most negative edges)."""
     from graphcurv.curvature.summary import curvature_summary
@@ -54,6 +63,10 @@ def curvature(
 
     if output is not None and output.suffix not in {".csv", ".pt"}:
         raise GraphcurvError(f"--output must end in .csv or .pt, got {output.name!r}")
+    if state is not None and (method is not Method.ollivier or solver is not Solver.exact):
+        raise GraphcurvError("--state keeps exact Ollivier-Ricci runs only (--method ollivier --solver exact)")
+    if state is not None:
+        keep_on_stop(lambda: _kept_state(state))
     data = load_graph(graph, directed=directed, undirected=directed is False)
     device = settings().torch_device()
     data = data.to(device)
@@ -65,7 +78,7 @@ def curvature(
         run = dict(alpha=alpha, solver=solver.value, tol=tol, workers=workers)
         with execution(scheduler=scheduler, workers=workers, distributed=distributed) as ex:
             with ui.progress_bar("Ollivier-Ricci curvature") as progress:
-                result = ollivier_ricci(data, **run, progress=progress, executor=ex)
+                result = ollivier_ricci(data, **run, progress=progress, executor=ex, state=state)
         data.edge_curvature, data.node_curvature = result.edge_curvature, result.node_curvature
     else:
         from graphcurv.curvature.forman import forman_curvature
@@ -82,6 +95,14 @@ def curvature(
     ui.console.print(ui.table(f"{len(rows)} most negative edges", ["source", "target", "curvature"], rows))
     if output is not None:
         write_edges(data, output)
+
+
+def _kept_state(state: Path) -> str | None:
+    """What an interrupted run keeps: the solved chunks in its state file (None: none yet)."""
+    from graphcurv.curvature.state import state_progress
+
+    progress = state_progress(state)
+    return f"{progress[0]} of {progress[1]} chunks of edges in {state}" if progress and progress[0] else None
 
 
 def write_edges(data, output: Path) -> None:
