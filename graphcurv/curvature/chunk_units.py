@@ -34,6 +34,9 @@ from graphcurv.curvature.local_problems import (
 from graphcurv.transport.exact import ExactSolverPool
 
 DENSE_TABLE_ENTRIES = 2**25  # a chunk's hop table is dense up to 32 MiB
+# Whole-graph inputs up to this size are broadcast to every worker; beyond it each unit
+# carries its own part (UnitGraphs), so no worker holds the whole graph.
+BROADCAST_BYTES = 2**28
 
 
 class LocalHopDistances:
@@ -102,6 +105,18 @@ class ChunkInputs:
     distance: Any  # LocalHopDistances or DijkstraDistances (no n x n matrix)
 
 
+def inputs_nbytes(inputs: ChunkInputs) -> int:
+    """Bytes of the arrays of ``inputs`` (what a broadcast sends to each worker)."""
+    arrays = [inputs.x, inputs.y, inputs.edge_length]
+    for nb in {id(inputs.src_nb): inputs.src_nb, id(inputs.dst_nb): inputs.dst_nb}.values():
+        arrays += [nb.ptr, nb.node, nb.mass, nb.length, nb.self_mass]
+    distance = inputs.distance
+    if isinstance(distance, LocalHopDistances):
+        for m in {id(distance.adjacency): distance.adjacency, id(distance.transpose): distance.transpose}.values():
+            arrays += [m.data, m.indices, m.indptr]
+    return int(sum(np.asarray(a).nbytes for a in arrays))
+
+
 def solve_chunks(unit: list[tuple[int, int]], inputs: ChunkInputs) -> tuple[np.ndarray, np.ndarray]:
     """W1 and d(x, y) of the solved edges of consecutive chunks ``unit`` (in-worker, exact)."""
     w1, dist = [], []
@@ -121,6 +136,104 @@ def solve_chunks(unit: list[tuple[int, int]], inputs: ChunkInputs) -> tuple[np.n
             w1.append(pool.submit(problems)().numpy())
             dist.append(np.asarray(inputs.distance(inputs.x[start:stop], inputs.y[start:stop], length)))
     return np.concatenate(w1), np.concatenate(dist)
+
+
+@dataclass(frozen=True)
+class UnitGraph:
+    """One unit with what it reads (:func:`unit_graph`): its chunks, as ranges of its own edges."""
+
+    chunks: list[tuple[int, int]]
+    inputs: ChunkInputs
+
+
+def solve_unit(unit: UnitGraph, shared: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """W1 and d(x, y) of a :class:`UnitGraph`'s edges (in-worker, exact)."""
+    return solve_chunks(unit.chunks, unit.inputs)
+
+
+def _rows(ptr: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR entry positions of the rows ``centres`` (concatenated in that order) and their lengths."""
+    count = ptr[centres + 1] - ptr[centres]
+    start = np.repeat(ptr[centres] - (np.cumsum(count) - count), count)  # row start - its output offset
+    return start + np.arange(start.size, dtype=np.int64), count
+
+
+class UnitGraphs:
+    """Builds the :class:`UnitGraph` of any run of chunks of ``full`` (equal lengths): their
+    edges; the measures' rows of their endpoints; the adjacency rows of their support nodes
+    (what the one- and two-step pairs among the supports need), on the local ids 0..|V|-1
+    of the nodes V these mention. Local ids keep the order of the global ones, so every
+    sort, support and cost comes out as with ``full``: the same problems, the same values.
+
+    Per unit the work is O(its entries) plus one O(n) scan: node sets are marked in a
+    stamp array and relabelled through one n-entry map, both kept across units."""
+
+    def __init__(self, full: ChunkInputs) -> None:
+        if not isinstance(full.distance, LocalHopDistances):
+            raise TypeError("unit graphs are built for equal lengths (hop distances) only")
+        self.full = full
+        adjacency, transpose = full.distance.adjacency, full.distance.transpose
+        self._matrices = [(adjacency, adjacency.indptr.astype(np.int64))]
+        if transpose is not adjacency:
+            self._matrices.append((transpose, transpose.indptr.astype(np.int64)))
+        self._stamp = np.zeros(full.num_nodes, dtype=np.int32)
+        self._local = np.zeros(full.num_nodes, dtype=np.int64)
+        self._units = 0
+
+    def _marked(self, parts: list[np.ndarray]) -> np.ndarray:
+        """The sorted distinct nodes of ``parts`` (a fresh stamp marks them)."""
+        self._units += 1
+        for part in parts:
+            self._stamp[part] = self._units
+        return np.flatnonzero(self._stamp == self._units)
+
+    def __call__(self, chunks: list[tuple[int, int]]) -> UnitGraph:
+        full = self.full
+        a, b = chunks[0][0], chunks[-1][1]
+        x, y = full.x[a:b], full.y[a:b]
+        same = full.dst_nb is full.src_nb
+        if same:
+            src_centres = dst_centres = self._marked([x, y])
+        else:
+            src_centres, dst_centres = self._marked([x]), self._marked([y])
+        src_entries = _rows(full.src_nb.ptr, src_centres)[0]
+        dst_entries = src_entries if same else _rows(full.dst_nb.ptr, dst_centres)[0]
+        support = self._marked([src_centres, dst_centres, full.src_nb.node[src_entries], full.dst_nb.node[dst_entries]])
+        rows = [_rows(indptr, support) for _, indptr in self._matrices]
+        nodes = self._marked([support] + [m.indices[entries] for (m, _), (entries, _) in zip(self._matrices, rows)])
+        local = self._local
+        local[nodes] = np.arange(nodes.size)
+        src_nb = self._sub_neighbourhoods(full.src_nb, src_centres, src_entries, nodes.size)
+        dst_nb = src_nb if same else self._sub_neighbourhoods(full.dst_nb, dst_centres, dst_entries, nodes.size)
+        subs = [
+            self._sub_matrix(m, support, entries, count, nodes.size)
+            for (m, _), (entries, count) in zip(self._matrices, rows)
+        ]
+        distance = LocalHopDistances(subs[0], full.distance.length, subs[1] if len(subs) > 1 else None)
+        inputs = ChunkInputs(local[x], local[y], full.edge_length[a:b], src_nb, dst_nb, int(nodes.size), distance)
+        return UnitGraph([(start - a, stop - a) for start, stop in chunks], inputs)
+
+    def _sub_neighbourhoods(self, nb: Neighbourhoods, centres: np.ndarray, entries: np.ndarray, size: int):
+        degree = np.zeros(size, dtype=np.int64)
+        degree[self._local[centres]] = nb.ptr[centres + 1] - nb.ptr[centres]
+        ptr = np.concatenate([[0], np.cumsum(degree)])
+        self_mass = np.zeros(size)
+        self_mass[self._local[centres]] = nb.self_mass[centres]  # only centres spread mass
+        return Neighbourhoods(ptr, self._local[nb.node[entries]], nb.mass[entries], nb.length[entries], self_mass)
+
+    def _sub_matrix(self, matrix: sp.csr_matrix, rows: np.ndarray, entries: np.ndarray, count: np.ndarray, size: int):
+        degree = np.zeros(size, dtype=np.int64)
+        degree[self._local[rows]] = count
+        indptr = np.concatenate([[0], np.cumsum(degree)]).astype(matrix.indptr.dtype)
+        indices = self._local[matrix.indices[entries]].astype(matrix.indices.dtype)
+        sub = sp.csr_matrix((matrix.data[entries], indices, indptr), shape=(size, size))
+        sub.has_sorted_indices = True  # the relabelling keeps the order
+        return sub
+
+
+def unit_graph(full: ChunkInputs, chunks: list[tuple[int, int]]) -> UnitGraph:
+    """The :class:`UnitGraph` of consecutive ``chunks`` of ``full`` (see :class:`UnitGraphs`)."""
+    return UnitGraphs(full)(chunks)
 
 
 def chunk_units(chunks: list[tuple[int, int]], count: int) -> list[list[tuple[int, int]]]:

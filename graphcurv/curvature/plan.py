@@ -23,6 +23,7 @@ the cost blocks and the transport solves, streamed chunk by chunk to the solver.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +55,8 @@ from graphcurv.transport import solver_session
 from graphcurv.transport.exact import ExactSolverPool
 
 MAX_PENDING_CHUNKS = 8  # chunks built ahead of the solver (bounds memory)
+UNIT_ENTRIES = 2**22  # cost entries per executor unit at most (about 30,000 edges of degree 10)
+UNIT_WINDOW = 3  # executor units with their own data in flight, per worker
 DEFAULT_CACHE_ENTRIES = 2**24  # support entries kept across calls (about 40 bytes each)
 
 
@@ -207,7 +210,16 @@ class CurvaturePlan:
         problems in the worker from O(E) shared data (:mod:`graphcurv.curvature.chunk_units`);
         bit-for-bit the values of :meth:`solve`. ``state``: a file that keeps the solved
         chunks and lets an interrupted run resume (:mod:`graphcurv.curvature.state`)."""
-        from graphcurv.curvature.chunk_units import ChunkInputs, chunk_units, solve_chunks
+        import graphcurv.curvature.chunk_units as chunk_units_module
+        from graphcurv.curvature.chunk_units import (
+            ChunkInputs,
+            LocalHopDistances,
+            UnitGraphs,
+            chunk_units,
+            inputs_nbytes,
+            solve_chunks,
+            solve_unit,
+        )
         from graphcurv.curvature.state import CurvatureState, run_signature
 
         if self.solver != "exact" or self.device.type != "cpu":
@@ -226,7 +238,8 @@ class CurvaturePlan:
         inputs = ChunkInputs(
             self.x, self.y, edge_length, src_nb, dst_nb, self.num_nodes, self._unit_distances(arc_length)
         )
-        groups = chunk_units([c for c in range(len(chunks)) if not run.done[c]], 16 * executor.parallelism)
+        count_units = max(16 * executor.parallelism, math.ceil(self.total_entries / UNIT_ENTRIES))
+        groups = chunk_units([c for c in range(len(chunks)) if not run.done[c]], count_units)
         solved = [sum(chunks[c][1] - chunks[c][0] for c, done in enumerate(run.done) if done)]
         report(progress, solved[0], count, "Ollivier-Ricci curvature")
 
@@ -237,8 +250,18 @@ class CurvaturePlan:
             solved[0] += result[0].size
             report(progress, solved[0], count, "Ollivier-Ricci curvature")
 
+        if (
+            getattr(executor, "inherits_shared", False)  # forked workers see the inputs for free
+            or not isinstance(inputs.distance, LocalHopDistances)  # Dijkstra needs the whole graph
+            or inputs_nbytes(inputs) <= chunk_units_module.BROADCAST_BYTES  # small: send it once
+        ):
+            batch = executor.map(solve_chunks, [[chunks[c] for c in g] for g in groups], shared=inputs)
+        else:  # each unit carries only what it reads: no worker holds the whole graph
+            build = UnitGraphs(inputs)
+            units = (build([chunks[c] for c in g]) for g in groups)
+            batch = executor.map(solve_unit, units, window=UNIT_WINDOW * executor.parallelism)
         try:
-            executor.map(solve_chunks, [[chunks[c] for c in g] for g in groups], shared=inputs).gather(each)
+            batch.gather(each)
         finally:
             if state is not None and groups:
                 run.save(Path(state))  # also when interrupted: what came back is kept

@@ -24,6 +24,8 @@ class LocalExecutor:
     Shared data reaches forked workers by inheritance (no pickling, once per map).
     """
 
+    inherits_shared = True  # forked workers see the shared data without a copy being sent
+
     def __init__(self, workers: int | None = None) -> None:
         self.workers = default_workers() if workers is None else max(1, int(workers))
 
@@ -72,8 +74,9 @@ class UnitBatch:
         _SHARED = shared  # set before the pool forks its workers
         pool = ProcessPoolExecutor(min(self._workers, len(units)), mp_context=mp.get_context("fork"))
         try:
-            for item in pool.map(_run_with_inherited, [(function, i, unit) for i, unit in enumerate(units)]):
-                collect(item)
+            futures = [pool.submit(_run_with_inherited, (function, i, unit)) for i, unit in enumerate(units)]
+            for future in futures:  # not pool.map: leaving its iterator cancels futures, racing _stop_pool
+                collect(future.result())
         except BaseException:  # interrupted or failed: do not wait for the units still queued
             _stop_pool(pool)
             raise
@@ -84,9 +87,10 @@ class UnitBatch:
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel the queued units and terminate the pool's processes (their work is dropped)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
+    """Terminate the pool's processes: the queued units fail as a broken pool (their work
+    is dropped) instead of being run to the end by ``shutdown``. (Cancelling them as well
+    races with the pool's own handling of the broken processes.)"""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
         if process.is_alive():
             process.terminate()
+    pool.shutdown(wait=False)

@@ -49,8 +49,18 @@ def dask_executor():
         yield ex
 
 
+@pytest.fixture(params=["broadcast", "unit graphs"])
+def shipping(request, monkeypatch):
+    """Both ways the inputs reach Dask workers: broadcast whole, or each unit with its own part."""
+    import graphcurv.curvature.chunk_units as chunk_units
+
+    if request.param == "unit graphs":
+        monkeypatch.setattr(chunk_units, "BROADCAST_BYTES", -1)
+    return request.param
+
+
 @pytest.mark.parametrize("name", list(GRAPHS))
-def test_dask_cluster_gives_the_in_process_values(name, dask_executor):
+def test_dask_cluster_gives_the_in_process_values(name, dask_executor, shipping):
     data = GRAPHS[name]()
     expected = ollivier_ricci(data, workers=1, max_entries=2**12)
     result = ollivier_ricci(data, executor=dask_executor, max_entries=2**12)
@@ -66,7 +76,7 @@ def test_local_executor_gives_the_in_process_values(workers):
         assert_identical(ollivier_ricci(data, executor=ex, max_entries=2**12), expected)
 
 
-def test_killed_worker_loses_no_result():
+def test_killed_worker_loses_no_result(shipping):
     requires_module("distributed")
     data = data_of(nx.barabasi_albert_graph(600, 3, seed=8))
     expected = ollivier_ricci(data, workers=1, max_entries=2**11)
