@@ -172,3 +172,34 @@ def test_a_lost_client_and_scheduler_mid_distributed_curvature_resume_from_the_s
     assert state_progress(state) == (chunks, chunks)
     assert main(["--device", "cpu", "curvature", "ba:n=3000,m=4,seed=1", "-o", str(tmp_path / "ref.csv")]) == 0
     assert out.read_bytes() == (tmp_path / "ref.csv").read_bytes()
+
+
+def test_a_lost_client_and_scheduler_mid_distributed_analyze_resume_from_the_state(digits_mlp, tmp_path,
+                                                                                   monkeypatch):  # fmt: skip
+    """SIGKILL of the whole `analyze --distributed --state` process group once an input is saved:
+    the same command resumes from the state and gives the scores of an uninterrupted run."""
+    from support import requires_module
+
+    requires_module("distributed")
+    args = analyze_args(digits_mlp, "-o", "report", "--state", "s.pt", "--distributed", "--workers", "2",
+                        per_class=PER_CLASS)  # fmt: skip
+    state = tmp_path / "s.pt"
+    done = run_until(args, tmp_path, lambda p: state.exists(), lambda p: os.killpg(p.pid, signal.SIGKILL),
+                     timeout=120)  # fmt: skip
+    kept = check_state_file(state)
+    assert done.code == -signal.SIGKILL and 1 <= kept < 10 * PER_CLASS
+    deadline = time.monotonic() + 10
+    while alive(done.workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(done.workers)
+    monkeypatch.chdir(tmp_path)
+    added = []
+    original = engine._RunState.add
+    monkeypatch.setattr(engine._RunState, "add", lambda self, *a: (added.append(1), original(self, *a))[1])
+    assert main(args) == 0
+    assert len(added) == 10 * PER_CLASS - kept
+    whole = analyze_args(digits_mlp, "-o", "whole", "--state", "w.pt", "--workers", "1", per_class=PER_CLASS)
+    assert main(whole) == 0
+    resumed = torch.load(tmp_path / "report" / "scores.pt", weights_only=True)
+    uninterrupted = torch.load(tmp_path / "whole" / "scores.pt", weights_only=True)
+    assert _equal(resumed["param_scores"], uninterrupted["param_scores"])
