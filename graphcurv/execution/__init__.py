@@ -11,7 +11,10 @@ it, as ``shared``). ``function(unit, shared)`` must be importable by name (a mod
 Dask workers can load it. ``shared`` is sent to every worker once per map (scattered
 with ``broadcast=True`` on Dask, inherited by forked workers locally). ``gather``
 returns the results in unit order and raises :class:`graphcurv.errors.WorkerError`
-unless every unit came back exactly once.
+unless every unit came back exactly once; ``gather(each)`` calls ``each(units_done,
+result)`` as each comes back. A local map runs when it is gathered; a Dask map with
+``window=k`` keeps at most k units submitted, taking the next from ``units`` (any iterable)
+as results come back.
 
 * :class:`LocalExecutor`: in this process (``workers=1``) or a fork process pool;
 * :class:`DaskExecutor`: a ``dask.distributed`` cluster at ``address``, or a

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import pytest
 from support import requires_module
@@ -63,3 +64,45 @@ def test_dask_executor_matches_local_and_uses_worker_processes():
         pids = set(ex.worker_pids().values())
     assert [value for value, _ in results] == expected
     assert {pid for _, pid in results} <= pids and os.getpid() not in pids
+
+
+def doubled(unit, shared):
+    return 2 * unit
+
+
+def test_a_windowed_dask_map_takes_units_from_a_generator_as_results_come_back():
+    requires_module("distributed")
+    made: list[int] = []
+
+    def units():
+        for i in range(12):
+            made.append(i)
+            yield i
+
+    seen = []
+    with DaskExecutor(workers=2) as ex:
+        batch = ex.map(doubled, units(), window=3)
+        assert made == [0, 1, 2]  # only the window is submitted up front
+        results = batch.gather(lambda done, result: seen.append((done, result, len(made))))
+        broadcast = ex.share({"factor": 1})
+        time.sleep(4)  # Dask's active memory manager, if on, would drop a copy within 2 s
+        copies = len(ex.client.who_has([broadcast.value])[broadcast.value.key])
+    assert results == [2 * i for i in range(12)]
+    assert [(d, r) for d, r, _ in seen] == [(i + 1, 2 * i) for i in range(12)]
+    assert all(n <= d + 3 for d, _, n in seen)  # never more than 3 units ahead of the results
+    assert copies == 2  # a broadcast stays on every worker (no active memory manager)
+
+
+def test_a_local_map_runs_at_gather_and_reports_each_result():
+    made: list[int] = []
+
+    def units():
+        for i in range(5):
+            made.append(i)
+            yield i
+
+    with LocalExecutor(1) as ex:
+        batch = ex.map(doubled, units())
+        seen: list = []
+        assert batch.gather(lambda done, result: seen.append((done, result))) == [0, 2, 4, 6, 8]
+    assert seen == [(i + 1, 2 * i) for i in range(5)] and made == list(range(5))
