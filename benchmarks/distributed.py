@@ -276,16 +276,20 @@ def weak_scaling(args) -> None:
             f"{tail * 1e6:.2f} us/edge, {gap * 1e3:.1f} ms per task x {per_worker:.0f} tasks/worker"
         )
 
-        def predict(w: int) -> float:
-            e, work = w * e0, solve * e0 + gap * per_worker
-            if mode == "broadcast":
-                return plan * e + max(0.0, intercept) + max(0.0, slope) * e * w + work + tail * e
-            return plan * e + max(feed * e, work) + tail * e
-
+        model = dict(mode=mode, e0=e0, plan=plan, tail=tail, feed=feed, slope=max(0.0, slope),
+                     intercept=max(0.0, intercept), work=solve * e0 + gap * per_worker)  # fmt: skip
         for w in (1, 2, 4, 8, 16, 32, 64):
-            t = predict(w)
+            t = _predicted_wall(model, w)
             print(f"  predicted wall, {w:>2} workers with a core each, {w * e0} edges: {t:7.1f} s, "
-                  f"weak-scaling efficiency {predict(1) / t:.2f}")  # fmt: skip
+                  f"weak-scaling efficiency {_predicted_wall(model, 1) / t:.2f}")  # fmt: skip
+
+
+def _predicted_wall(m: dict, w: int) -> float:
+    """The weak-scaling model of :func:`weak_scaling` at w workers (E = w E0 edges)."""
+    e = w * m["e0"]
+    if m["mode"] == "broadcast":
+        return m["plan"] * e + m["intercept"] + m["slope"] * e * w + m["work"] + m["tail"] * e
+    return m["plan"] * e + max(m["feed"] * e, m["work"]) + m["tail"] * e
 
 
 def _worker_peak() -> float:
