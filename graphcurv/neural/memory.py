@@ -8,7 +8,13 @@ calibration inputs:
 * **distance matrices** (kept; float64), the dense shortest distances two and three
   layers apart (:mod:`~graphcurv.neural.curvature.distances`):
   :math:`8 \sum_k n_k n_{k+2} + 8 \sum_k n_k n_{k+3}` bytes. These grow with the
-  *product* of layer sizes: they are what does not fit for a MobileNet at 32 x 32;
+  *product* of layer sizes. A matrix of more than :data:`DENSE_ENTRIES` entries keeps
+  only its finite entries (:class:`~graphcurv.neural.curvature.local.LocalMatrix`), how
+  many depends on the receptive fields, which the sizes do not tell: such matrices are
+  counted at :data:`LOCAL_BYTES` per entry as an upper bound (**local distance
+  matrices**, not certain, like the open problems) and their builder stops with an
+  :class:`~graphcurv.errors.InsufficientMemoryError` when what it keeps outgrows the
+  available memory;
 * **per-edge arrays** (kept): every edge's ends, length, weight and parameter entry
   (:data:`CHAIN_BYTES`) and its entries in the predecessor / successor layouts
   (:data:`SIDE_BYTES` per layout);
@@ -45,15 +51,15 @@ nets), so :func:`check_memory` refuses a run only when what it allocates for cer
 (:attr:`MemoryEstimate.certain`) exceeds the available memory, with an
 :class:`~graphcurv.errors.InsufficientMemoryError` naming the estimate, what is
 available and what to change; when only the open problems take it past, it warns
-(:class:`MemoryWarning`).
+(:class:`MemoryWarning`); so do the local distance matrices.
 
 >>> from torch_geometric.data import Data
 >>> graph = Data(layer_ptr=[0, 3072, 35840, 68608, 101376, 101386], connection_source=[0, 1, 2, 3],
 ...              connection_target=[1, 2, 3, 4], connection_num_edges=[884736, 9437184, 9437184, 327680])
 >>> estimate = estimate_memory(graph, samples=100, workers=1)  # 3x32x32 -> three 32x32x32 convs -> 10
->>> format_bytes(estimate.parts["distance matrices"]), format_bytes(estimate.certain)
-('9.5 GiB', '15.7 GiB')
->>> check_memory(graph, available=8 << 30, samples=100)
+>>> format_bytes(estimate.parts["local distance matrices (at most)"]), format_bytes(estimate.certain)
+('14.2 GiB', '6.2 GiB')
+>>> check_memory(graph, available=4 << 30, samples=100)
 Traceback (most recent call last):
 ...
 graphcurv.errors.InsufficientMemoryError: neural curvature of this graph needs at least ...
@@ -85,6 +91,11 @@ OPEN_SHARE_MEAN = 0.05  # the same when every problem is solved (mean=True)
 WORKER_BYTES = 32 << 20  # private memory of one forked solver process (measured: 10 to 33 MiB)
 BASE_BYTES = 32 << 20  # the engine's fixed overhead (pools, queues, small tensors)
 OPEN = "open transport problems"  # the one part that depends on the data (how many edges certificates settle)
+LOCAL = "local distance matrices (at most)"  # finite entries only: receptive fields decide how many
+UNCERTAIN = (OPEN, LOCAL)  # parts that are upper bounds, not certain allocations
+DENSE_ENTRIES = 1 << 24  # as distances.DENSE_ENTRIES: larger matrices keep only their finite entries
+ROW_BLOCK_BYTES = 40 * (1 << 24)  # a block of rows being built (distances.ROW_ENTRIES entries, ~5 arrays)
+LOCAL_BYTES = 12  # per finite entry of a local matrix: value (float64) and column (int32)
 
 
 class MemoryWarning(UserWarning):
@@ -105,13 +116,13 @@ class MemoryEstimate:
 
     def largest(self, certain: bool = False) -> str:
         """The name of the largest part (``certain``: leaving out the open transport problems)."""
-        parts = {k: v for k, v in self.parts.items() if not (certain and k == OPEN)}
+        parts = {k: v for k, v in self.parts.items() if not (certain and k in UNCERTAIN)}
         return max(parts, key=parts.get)
 
     def describe(self, count: int = 3, certain: bool = False) -> str:
         """``"16.2 GiB (distance matrices 15.1 GiB, per-edge arrays 0.9 GiB, ...)"``; ``certain``:
         :attr:`certain` and its parts."""
-        parts = [(k, v) for k, v in self.parts.items() if not (certain and k == OPEN)]
+        parts = [(k, v) for k, v in self.parts.items() if not (certain and k in UNCERTAIN)]
         top = sorted(parts, key=lambda item: -item[1])[:count]
         size = self.certain if certain else self.total
         return f"{format_bytes(size)} ({', '.join(f'{name} {format_bytes(part)}' for name, part in top)})"
@@ -191,11 +202,21 @@ class _Distances:
                 self.need(x, z)
                 extra = 24 * min(sizes[x] * max(edges, 1), max(CHUNK, sizes[x]))
             self.building = max(self.building, extra)
-        if terms > 1:  # one term per connection into Y, combined by an element-wise minimum
+        if sizes[x] * sizes[y] > DENSE_ENTRIES:  # built a block of rows at a time: terms, minimum, mask
+            self.building = max(self.building, ROW_BLOCK_BYTES)
+        elif terms > 1:  # one term per connection into Y, combined by an element-wise minimum
             self.building = max(self.building, 16 * sizes[x] * sizes[y])
 
     def bytes(self) -> int:
-        return sum(8 * self.sizes[x] * self.sizes[y] for x, y in self.built)
+        """The dense matrices (at most :data:`DENSE_ENTRIES` entries each)."""
+        return sum(8 * n for n in self._entries() if n <= DENSE_ENTRIES)
+
+    def local_bytes(self) -> int:
+        """The larger ones keep only their finite entries: at most all of them."""
+        return sum(LOCAL_BYTES * n for n in self._entries() if n > DENSE_ENTRIES)
+
+    def _entries(self) -> list[int]:
+        return [self.sizes[x] * self.sizes[y] for x, y in self.built]
 
 
 def estimate_memory(
@@ -227,7 +248,7 @@ def estimate_memory(
     if samples is None:
         samples = int(activation.shape[1]) if activation is not None and activation.dim() == 2 else 1
     distances = _Distances(sizes, links)
-    copies = sides = closed_forms = 0
+    copies = local_copies = sides = closed_forms = 0
     entries = 0.0
     for source, target, edges in links:
         feeding, fed = distances.into[source], distances.out_of[target]
@@ -243,8 +264,12 @@ def estimate_memory(
             distances.need(source, target)  # d(i, j) may be a shorter detour
         wide_left, wide_right = sum(sizes[x] for x in left), sum(sizes[y] for y in right)
         if len(left) > 1 or len(right) > 1:  # several blocks are stacked into one copy
-            copies += 8 * (wide_left * sizes[target] * (len(left) > 1) + sizes[source] * wide_right * (len(right) > 1))
-            copies += 8 * wide_left * wide_right
+            stacked = [wide_left * sizes[target] * (len(left) > 1), sizes[source] * wide_right * (len(right) > 1)]
+            for n in [*stacked, wide_left * wide_right]:
+                if n > DENSE_ENTRIES:
+                    local_copies += LOCAL_BYTES * n
+                else:
+                    copies += 8 * n
         in_edges, out_edges = sum(links[c][2] for c in feeding), sum(links[c][2] for c in fed)
         sides += in_edges + out_edges
         if feeding and fed:  # both ends spread: transport problems
@@ -256,6 +281,7 @@ def estimate_memory(
         "distance matrices": distances.bytes() + copies,
         "per-edge arrays": CHAIN_BYTES * sum(e for _, _, e in links) + SIDE_BYTES * sides,
     }
+    local = distances.local_bytes() + local_copies
     share = OPEN_SHARE_MEAN if mean else OPEN_SHARE
     itemsize = activation.element_size() if activation is not None else 4
     phases = {  # what comes on top of the kept arrays at each stage
@@ -275,7 +301,8 @@ def estimate_memory(
         "overhead": BASE_BYTES,
     }
     peak = max(phases.values(), key=lambda part: sum(part.values()))
-    parts = {name: int(size) for name, size in {**kept, **fixed, **peak}.items()}
+    local_part = {LOCAL: local} if local else {}
+    parts = {name: int(size) for name, size in {**kept, **local_part, **fixed, **peak}.items()}
     certain = sum(kept.values()) + sum(fixed.values())
     certain += max(sum(size for name, size in part.items() if name != OPEN) for part in phases.values())
     return MemoryEstimate(sum(parts.values()), parts, int(certain))
@@ -344,7 +371,9 @@ def check_memory(
     room = available_memory() if available is None else int(available)
     if estimate.certain > room:
         more = (
-            f", about {format_bytes(estimate.total)} with its open transport problems" if OPEN in estimate.parts else ""
+            f", at most {format_bytes(estimate.total)} with its open transport problems and local distances"
+            if any(part in estimate.parts for part in UNCERTAIN)
+            else ""
         )
         raise InsufficientMemoryError(
             f"neural curvature of this graph needs at least {estimate.describe(certain=True)} at its peak{more}, "
@@ -353,7 +382,8 @@ def check_memory(
     if estimate.total > room:
         warnings.warn(
             f"neural curvature of this graph may need about {estimate.describe()} at its peak (the open "
-            f"transport problems depend on the data), and {format_bytes(room)} is available",
+            f"transport problems depend on the data, local distance matrices on the receptive fields), and "
+            f"{format_bytes(room)} is available",
             MemoryWarning,
             stacklevel=2,
         )
@@ -365,7 +395,7 @@ def check_memory(
 def _check_cuda(estimate: MemoryEstimate, device: torch.device) -> None:
     """The kept part (distance matrices and per-edge arrays) lives on the GPU."""
     free, _ = torch.cuda.mem_get_info(device)
-    on_device = estimate.parts.get("distance matrices", 0) + estimate.parts.get("per-edge arrays", 0)
+    on_device = sum(estimate.parts.get(part, 0) for part in ("distance matrices", LOCAL, "per-edge arrays"))
     if on_device > free:
         raise InsufficientMemoryError(
             f"neural curvature of this graph needs about {format_bytes(on_device)} of GPU memory (distance "

@@ -39,22 +39,23 @@ def test_a_huge_graph_is_refused_with_the_estimate_before_any_allocation(monkeyp
         raise AssertionError("the engine started working")
 
     monkeypatch.setattr(engine, "neural_chain", no_work)
-    monkeypatch.setattr(memory, "available_memory", lambda: 8 * GiB)
+    monkeypatch.setattr(memory, "available_memory", lambda: 4 * GiB)
     with pytest.raises(InsufficientMemoryError) as caught:
         neural_curvature(_huge(), 0.9, workers=1)
     assert str(caught.value) == (  # docs/reliability.md, "Memory"
-        "neural curvature of this graph needs at least 15.7 GiB (distance matrices 9.5 GiB, per-input arrays "
-        "3.4 GiB, one input's closed forms 1.5 GiB) at its peak, about 31.5 GiB with its open transport problems, "
-        "but only 8.0 GiB is available: use smaller input images or a narrower model (the dense distance matrices "
-        "between layers grow with the product of their sizes), or a machine with more memory"
+        "neural curvature of this graph needs at least 6.2 GiB (per-input arrays 3.4 GiB, one input's closed forms "
+        "1.5 GiB, per-edge arrays 1.3 GiB) at its peak, at most 36.3 GiB with its open transport problems and local "
+        "distances, but only 4.0 GiB is available: use a smaller model or smaller input images (fewer edges), or a "
+        "machine with more memory"
     )
 
 
 def test_the_distance_matrices_are_counted_exactly():
     estimate = estimate_memory(_huge())
-    d2 = 3072 * 32768 + 32768 * 32768 + 32768 * 10
-    d3 = 3072 * 32768 + 32768 * 10
-    assert estimate.parts["distance matrices"] == 8 * (d2 + d3)
+    dense = 32768 * 10 + 32768 * 10  # D2 and D3 into the logits: dense
+    local = 3072 * 32768 + 32768 * 32768 + 3072 * 32768  # the rest keep only their finite entries
+    assert estimate.parts["distance matrices"] == 8 * dense
+    assert estimate.parts[memory.LOCAL] == memory.LOCAL_BYTES * local
     assert estimate.certain <= estimate.total
 
 

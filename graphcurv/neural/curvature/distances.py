@@ -8,18 +8,27 @@ exactly two edges and one from l to l+3 exactly three:
     D^{(3)}_l[p, s] = \min_{j} D^{(2)}_l[p, j] + d(j, s),
 
 with ``inf`` where no path exists. Lengths do not depend on the input, so these
-matrices are computed once and shared by every calibration sample. Both are dense
-(n_l x n_{l+2} and n_l x n_{l+3}), built in chunks so the temporary pairs stay bounded.
+matrices are computed once and shared by every calibration sample. Small ones are
+dense (n_l x n_{l+2} and n_l x n_{l+3}), built in chunks so the temporary pairs stay
+bounded; one of more than :data:`DENSE_ENTRIES` entries is built a block of rows at a
+time and keeps only its finite entries (:class:`~graphcurv.neural.curvature.local.LocalMatrix`:
+a conv node reaches only its receptive field). A minimum is exact whatever the order, so
+both forms hold the same values bit for bit.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import torch
 from torch import Tensor
 
 from graphcurv.neural.curvature.chain import ChainConnection
+from graphcurv.neural.curvature.local import LocalMatrix
 
 CHUNK = 1 << 22  # path pairs or matrix entries handled at once
+DENSE_ENTRIES = 1 << 24  # larger distance matrices keep only their finite entries (LocalMatrix)
+ROW_ENTRIES = 1 << 24  # dense entries of one block of rows while a LocalMatrix is built
 
 
 def two_hop(first: ChainConnection, second: ChainConnection, n_source: int, n_middle: int, n_target: int) -> Tensor:
@@ -82,8 +91,8 @@ class LayerPairDistances:
     D2 is read by two) are built once.
     """
 
-    def __init__(self, chain) -> None:
-        self.chain = chain
+    def __init__(self, chain, limit: int | None = None) -> None:
+        self.chain, self.limit = chain, limit  # limit: bytes the local matrices may keep
         self._memo: dict[tuple[int, int], Tensor] = {}
         self._reach = _reachable(chain)
 
@@ -97,35 +106,54 @@ class LayerPairDistances:
         others = [k for k in into if self.chain.links[k].source != x and self.reaches(x, self.chain.links[k].source)]
         return direct[0] if len(direct) == 1 and not others else None
 
-    def between(self, x: int, y: int) -> Tensor:
-        """D(X, Y), an (n_X, n_Y) float64 matrix."""
+    def between(self, x: int, y: int) -> Tensor | LocalMatrix:
+        """D(X, Y), an (n_X, n_Y) float64 matrix (a :class:`LocalMatrix` above
+        :data:`DENSE_ENTRIES` entries)."""
         key = (x, y)
         if key not in self._memo:
-            self._memo[key] = self._compute(x, y)
+            sizes = self.chain.sizes
+            if sizes[x] * sizes[y] <= DENSE_ENTRIES:
+                self._memo[key] = self._rows(x, y, 0, sizes[x])
+            else:
+                step = max(1, ROW_ENTRIES // max(sizes[y], 1))
+                blocks = (self._rows(x, y, a, min(a + step, sizes[x])) for a in range(0, sizes[x], step))
+                self._memo[key] = LocalMatrix.from_dense_rows(blocks, sizes[y], limit=self.limit)
         return self._memo[key]
 
-    def _compute(self, x: int, y: int) -> Tensor:
+    def _rows(self, x: int, y: int, start: int, stop: int) -> Tensor:
+        """Rows [start, stop) of D(X, Y), dense."""
         chain, sizes = self.chain, self.chain.sizes
         device = chain.links[0].length.device
-        out = None
+        rows, out = stop - start, None
         for k in chain.into(y):
             link = chain.links[k]
             z = link.source
             if z == x:
-                term = torch.full((sizes[x], sizes[y]), float("inf"), dtype=torch.float64, device=device)
-                term.view(-1).scatter_reduce_(0, link.src * sizes[y] + link.dst, link.length, reduce="amin")
+                part = _source_rows(link, start, stop)
+                term = torch.full((rows, sizes[y]), float("inf"), dtype=torch.float64, device=device)
+                term.view(-1).scatter_reduce_(0, part.src * sizes[y] + part.dst, part.length, reduce="amin")
             elif self.reaches(x, z):
                 first = self.only_direct(x, z)
                 if first is not None:
-                    term = two_hop(chain.links[first], link, sizes[x], sizes[z], sizes[y])
+                    term = two_hop(_source_rows(chain.links[first], start, stop), link, rows, sizes[z], sizes[y])
                 else:
-                    term = three_hop(self.between(x, z), link, sizes[y])
+                    before = self.between(x, z)
+                    block = before.rows(start, stop) if isinstance(before, LocalMatrix) else before[start:stop]
+                    term = three_hop(block, link, sizes[y])
             else:
                 continue
             out = term if out is None else torch.minimum(out, term)
         if out is None:
-            out = torch.full((sizes[x], sizes[y]), float("inf"), dtype=torch.float64, device=device)
+            out = torch.full((rows, sizes[y]), float("inf"), dtype=torch.float64, device=device)
         return out
+
+
+def _source_rows(link: ChainConnection, start: int, stop: int) -> ChainConnection:
+    """The edges of ``link`` whose source is in [start, stop), sources counted from ``start``."""
+    if start == 0 and (link.num_edges == 0 or int(link.src.max()) < stop):
+        return link
+    keep = (link.src >= start) & (link.src < stop)
+    return replace(link, src=link.src[keep] - start, dst=link.dst[keep], length=link.length[keep])
 
 
 def _reachable(chain) -> list[set[int]]:

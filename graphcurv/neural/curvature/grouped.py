@@ -37,6 +37,7 @@ from torch import Tensor
 from graphcurv import arrays as xp
 from graphcurv.neural.curvature.certificates import edge_bounds, shared_problem
 from graphcurv.neural.curvature.groups import ConnectionGroups, SideClasses, connection_groups, side_classes
+from graphcurv.neural.curvature.local import LocalMatrix
 from graphcurv.neural.curvature.measures import SideLayout, side_measures
 from graphcurv.neural.curvature.sample import (
     UNTRUNCATED,
@@ -268,9 +269,9 @@ class _ConnectionSolver:
         self.src, self.dst = link.src.cpu().numpy(), link.dst.cpu().numpy()
         self.length = link.length.cpu().numpy()
         distances = geometry.distances[k]
-        self.after = xp.to_numpy(distances.after)  # source layer -> successors (D2 on a chain)
-        self.before = xp.to_numpy(distances.before)  # predecessors -> target layer (D2)
-        self.across = xp.to_numpy(distances.across)  # predecessors -> successors (D3)
+        self.after = _numpy(distances.after)  # source layer -> successors (D2 on a chain)
+        self.before = _numpy(distances.before)  # predecessors -> target layer (D2)
+        self.across = _numpy(distances.across)  # predecessors -> successors (D3)
         before, after = geometry.before[k], geometry.after[k]
         left, right = values[geometry.before_nodes[k].cpu()], values[geometry.after_nodes[k].cpu()]
         self.in_measures = [_class_measures(before, groups.sources, left, alpha, t) for t in (threshold, UNTRUNCATED)]
@@ -419,6 +420,13 @@ class _ConnectionSolver:
             self.stats.add(self.k, "solved", n)
             waits.append((torch.from_numpy(part), submit(problems)))
         return waits
+
+
+def _numpy(matrix):
+    """A dense distance matrix as a NumPy array; a local one (indexed the same way) on the CPU."""
+    if matrix is None or isinstance(matrix, LocalMatrix):
+        return None if matrix is None else matrix.to("cpu")
+    return xp.to_numpy(matrix)
 
 
 def _shave(mass: np.ndarray, amount: float) -> np.ndarray:

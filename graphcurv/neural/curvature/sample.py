@@ -24,10 +24,13 @@ from torch import Tensor
 from torch_geometric.utils import scatter
 
 from graphcurv import arrays as xp
+from graphcurv.neural.curvature import distances as distance_matrices
 from graphcurv.neural.curvature.chain import ChainConnection, NeuralChain
 from graphcurv.neural.curvature.distances import LayerPairDistances
+from graphcurv.neural.curvature.local import LocalMatrix, stack_blocks
 from graphcurv.neural.curvature.measures import SideLayout, SideMeasures, point_masses, side_layout, side_measures
 from graphcurv.neural.curvature.problems import LayerDistances, build_edge_problems, problem_sizes
+from graphcurv.neural.memory import available_memory
 from graphcurv.transport.problems import TransportProblems
 
 UNTRUNCATED = 1e-200  # masses below this are dropped even on the exact retry (the solver's floor)
@@ -63,19 +66,21 @@ class ChainGeometry:
 
 def chain_geometry(chain: NeuralChain) -> ChainGeometry:
     """Side layouts and the distance matrices of every connection (input-independent)."""
-    pairs = LayerPairDistances(chain)
+    pairs = LayerPairDistances(chain, limit=available_memory())
     backend: dict[tuple[int, int], object] = {}
 
     def block(x: int, y: int):
         if (x, y) not in backend:
-            backend[(x, y)] = xp.to_backend(pairs.between(x, y))
+            backend[(x, y)] = _to_backend(pairs.between(x, y))
         return backend[(x, y)]
 
     def stacked(rows: list[int], cols: list[int]):
         parts = [[block(x, y) for y in cols] for x in rows]
         if len(rows) == 1 and len(cols) == 1:
             return parts[0][0]
-        return xp.to_backend(torch.cat([torch.cat([xp.to_tensor(m) for m in row], 1) for row in parts], 0))
+        return _to_backend(
+            stack_blocks([[_to_tensor(m) for m in row] for row in parts], distance_matrices.DENSE_ENTRIES)
+        )
 
     links = [_cost_lengths(chain, pairs, link) for link in chain.links]
     chain = NeuralChain(chain.sizes, chain.starts, chain.names, links)
@@ -97,6 +102,17 @@ def chain_geometry(chain: NeuralChain) -> ChainGeometry:
             )
         )
     return ChainGeometry(chain, before, after, distances, before_nodes, after_nodes)
+
+
+def _to_backend(matrix):
+    """Dense matrices as backend arrays (NumPy on the CPU); local ones stay as they are."""
+    return matrix if isinstance(matrix, LocalMatrix) else xp.to_backend(matrix)
+
+
+def _to_tensor(matrix, device=None):
+    if isinstance(matrix, LocalMatrix):
+        return matrix if device is None else matrix.to(device)
+    return xp.to_tensor(matrix) if device is None else xp.to_tensor(matrix).to(device)
 
 
 def _cost_lengths(chain: NeuralChain, pairs: LayerPairDistances, link: ChainConnection) -> ChainConnection:
@@ -237,10 +253,10 @@ def point_mass_w1(geometry: ChainGeometry, k: int, edges: Tensor, src: SideMeasu
     link = chain.links[k]
     i, j, length = link.src[edges], link.dst[edges], link.length[edges]
     if geometry.before[k] is None and dst.node.numel():  # sources are point masses, targets spread
-        d2 = xp.to_tensor(distances.after).to(length.device)
+        d2 = _to_tensor(distances.after, length.device)
         return dst.centre_mass[j] * length + _weighted_entries(dst, j, lambda e, n: d2[i[e], n])
     if geometry.after[k] is None and src.node.numel():  # targets are point masses
-        d2 = xp.to_tensor(distances.before).to(length.device)
+        d2 = _to_tensor(distances.before, length.device)
         return src.centre_mass[i] * length + _weighted_entries(src, i, lambda e, n: d2[n, j[e]])
     return length * src.centre_mass[i] * dst.centre_mass[j]  # both sides point masses: W1 = d(i, j)
 

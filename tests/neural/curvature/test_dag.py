@@ -198,20 +198,25 @@ def test_grouped_and_per_edge_scores_agree_on_a_dag_in_both_modes():
                 assert torch.allclose(a, b, atol=1e-9)
 
 
-def test_the_bundled_resnet20_is_refused_up_front_with_its_memory_estimate():
+def test_the_bundled_resnet20_estimate_counts_its_large_distance_matrices_as_local():
     from pathlib import Path
 
-    from graphcurv.errors import GraphcurvError
+    from graphcurv.errors import InsufficientMemoryError
     from graphcurv.models import load_model
-    from graphcurv.neural.memory import estimate_memory
+    from graphcurv.neural.memory import LOCAL, LOCAL_BYTES, MemoryWarning, check_memory, estimate_memory
 
     path = Path(__file__).resolve().parents[3] / "datasets" / "models" / "resnet20-relu-fashion-mnist.pt"
     graph = export(load_model(path), torch.rand(1, 1, 28, 28), max_edges=0)  # edges implicit: nothing built
     estimate = estimate_memory(graph, workers=1)
-    # stage 1: 12,544 neurons per layer; its layer pairs alone are 1.26 GB each, dozens of them
-    assert estimate.parts["distance matrices"] > 40 * 8 * 12544**2
-    with pytest.raises(GraphcurvError, match="memory"):
-        neural_curvature(graph, 0.9, workers=1)
+    # stage 1: 12,544 neurons per layer; dozens of its layer pairs would be 1.26 GB each dense: they are
+    # local (finite entries only), counted as at most every entry, and not as certain
+    assert estimate.parts[LOCAL] > 40 * LOCAL_BYTES * 12544**2
+    assert estimate.parts["distance matrices"] < 2 << 30  # the small dense ones (stage 3)
+    assert estimate.certain + estimate.parts[LOCAL] <= estimate.total
+    with pytest.raises(InsufficientMemoryError, match="local distances"):
+        check_memory(graph, available=2 << 30, workers=1)
+    with pytest.warns(MemoryWarning, match="receptive fields"):
+        check_memory(graph, available=64 << 30, workers=1)
 
 
 def test_the_dag_estimate_counts_every_layer_pair_the_engine_builds():

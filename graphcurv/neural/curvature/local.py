@@ -1,0 +1,181 @@
+r"""Distance matrices that keep only their finite entries (receptive fields are local).
+
+In a conv net a node reaches only the nodes of its receptive field two or three layers
+on, so most entries of a dense D2 / D3 are ``inf`` (a ResNet-20 at 28 x 28 would need
+95 GiB of them). A :class:`LocalMatrix` stores the finite entries row by row (CSR, columns
+sorted within a row) and answers the two reads the engines make, with ``inf`` where no
+path exists, exactly as the dense matrix would:
+
+* ``m[rows, cols]`` with ``rows`` and ``cols`` of one shape: entry by entry;
+* ``m[np.ix_(rows, cols)]`` (a column of rows and a row of columns): a dense block.
+
+Indices may be NumPy arrays (the result is a NumPy array) or torch tensors (a tensor on
+their device).
+
+>>> import torch
+>>> dense = torch.tensor([[0.5, float("inf"), 2.0], [float("inf"), 1.0, float("inf")]], dtype=torch.float64)
+>>> m = LocalMatrix.from_dense_rows([dense[:1], dense[1:]], 3)
+>>> m.nnz, m[torch.tensor([0, 1, 1]), torch.tensor([2, 1, 0])].tolist()
+(3, [2.0, 1.0, inf])
+>>> import numpy as np
+>>> m[np.ix_(np.array([1, 0]), np.array([0, 2]))].tolist()
+[[inf, inf], [0.5, 2.0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from graphcurv.errors import InsufficientMemoryError
+
+
+@dataclass(frozen=True)
+class LocalMatrix:
+    """The finite entries of a (rows x cols) float64 matrix, CSR: row r holds the columns
+    ``col[ptr[r]:ptr[r+1]]`` (sorted) with values ``value[...]``; every other entry is inf."""
+
+    ptr: Tensor
+    col: Tensor
+    value: Tensor
+    shape: tuple[int, int]
+
+    @property
+    def nnz(self) -> int:
+        return int(self.col.numel())
+
+    @property
+    def nbytes(self) -> int:
+        return self.ptr.numel() * 8 + self.col.numel() * self.col.element_size() + self.value.numel() * 8
+
+    @property
+    def device(self) -> torch.device:
+        return self.value.device
+
+    @classmethod
+    def from_dense_rows(cls, blocks: Iterable[Tensor], cols: int, limit: int | None = None) -> LocalMatrix:
+        """Stack dense row blocks (inf where no path), keeping their finite entries.
+        ``limit``: raise :class:`InsufficientMemoryError` once the entries kept exceed it (bytes)."""
+        counts, columns, values, kept, device = [], [], [], 0, None
+        for block in blocks:
+            device = block.device
+            finite = torch.isfinite(block)
+            counts.append(finite.sum(1))
+            where = torch.nonzero(finite)  # row-major: columns sorted within each row
+            columns.append(where[:, 1].to(torch.int32 if cols < 2**31 else torch.int64))
+            values.append(block[finite])
+            kept += values[-1].numel() * (8 + columns[-1].element_size())
+            if limit is not None and kept > limit:
+                raise InsufficientMemoryError(
+                    f"the local distance matrices outgrow the memory available ({kept / 2**30:.1f} GiB kept "
+                    f"so far): use smaller input images or a narrower model"
+                )
+        device = device or torch.device("cpu")
+        count = torch.cat(counts) if counts else torch.zeros(0, dtype=torch.long, device=device)
+        ptr = torch.cat([count.new_zeros(1), count.cumsum(0)])
+        col = torch.cat(columns) if columns else torch.zeros(0, dtype=torch.int32, device=device)
+        value = torch.cat(values) if values else torch.zeros(0, dtype=torch.float64, device=device)
+        return cls(ptr, col, value, (int(count.numel()), int(cols)))
+
+    def rows(self, start: int, stop: int) -> Tensor:
+        """Rows [start, stop) as a dense block."""
+        out = torch.full((stop - start, self.shape[1]), float("inf"), dtype=torch.float64, device=self.device)
+        a, b = int(self.ptr[start]), int(self.ptr[stop])
+        row = torch.repeat_interleave(
+            torch.arange(stop - start, device=self.device), self.ptr[start + 1 : stop + 1] - self.ptr[start:stop]
+        )
+        out[row, self.col[a:b].long()] = self.value[a:b]
+        return out
+
+    def to(self, device: torch.device | str) -> LocalMatrix:
+        return LocalMatrix(self.ptr.to(device), self.col.to(device), self.value.to(device), self.shape)
+
+    def __getitem__(self, index) -> np.ndarray | Tensor:
+        rows, cols = index
+        numpy = isinstance(rows, np.ndarray) or isinstance(cols, np.ndarray)
+        r = torch.as_tensor(np.asarray(rows) if numpy else rows, device=self.device).long()
+        c = torch.as_tensor(np.asarray(cols) if numpy else cols, device=self.device).long()
+        if r.dim() == 2 and c.dim() == 2 and r.size(1) == 1 and c.size(0) == 1:
+            out = self._block(r.reshape(-1), c.reshape(-1))
+        else:
+            r, c = torch.broadcast_tensors(r, c)
+            out = self._entries(r.reshape(-1), c.reshape(-1)).view(r.shape)
+        if numpy:
+            return out.cpu().numpy()
+        return out
+
+    def _entries(self, r: Tensor, c: Tensor) -> Tensor:
+        """Entry by entry: binary search of each column within its row."""
+        out = torch.full(r.shape, float("inf"), dtype=torch.float64, device=self.device)
+        if r.numel() == 0 or self.nnz == 0:
+            return out
+        key = self._keys()
+        query = r * self.shape[1] + c
+        at = torch.searchsorted(key, query).clamp(max=key.numel() - 1)
+        found = key[at] == query
+        out[found] = self.value[at[found]]
+        return out
+
+    def _keys(self) -> Tensor:
+        """Row-major keys ``row * cols + col`` of the entries (sorted), built once."""
+        key = self.__dict__.get("_key")
+        if key is None:
+            owner = torch.repeat_interleave(
+                torch.arange(self.shape[0], device=self.device), self.ptr[1:] - self.ptr[:-1]
+            )
+            key = owner * self.shape[1] + self.col.long()
+            object.__setattr__(self, "_key", key)
+        return key
+
+    def _block(self, r: Tensor, c: Tensor) -> Tensor:
+        """A dense block: the entries of the chosen rows, their columns mapped through a
+        lookup of the distinct columns (repeated ones are copied after)."""
+        if r.numel() == 0 or c.numel() == 0:
+            return torch.full((r.numel(), c.numel()), float("inf"), dtype=torch.float64, device=self.device)
+        distinct, inverse = torch.unique(c, return_inverse=True)
+        if distinct.numel() < c.numel():
+            return self._block(r, distinct)[:, inverse]
+        out = torch.full((r.numel(), c.numel()), float("inf"), dtype=torch.float64, device=self.device)
+        lookup = torch.full((self.shape[1],), -1, dtype=torch.long, device=self.device)
+        lookup[c] = torch.arange(c.numel(), device=self.device)
+        start, count = self.ptr[r], self.ptr[r + 1] - self.ptr[r]
+        owner = torch.repeat_interleave(torch.arange(r.numel(), device=self.device), count)
+        first = torch.cat([count.new_zeros(1), count.cumsum(0)[:-1]])
+        entry = start[owner] + torch.arange(owner.numel(), device=self.device) - first[owner]
+        where = lookup[self.col[entry].long()]
+        hit = where >= 0
+        out[owner[hit], where[hit]] = self.value[entry[hit]]
+        return out
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_key"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+
+def stack_blocks(parts: list[list[Tensor | LocalMatrix]], dense_entries: int | None = None) -> Tensor | LocalMatrix:
+    """A block matrix of dense and local blocks: dense if every block is and it has at
+    most ``dense_entries`` entries (None: no limit), else local."""
+    cols = sum(m.shape[1] for m in parts[0])
+    rows = sum(row[0].shape[0] for row in parts)
+    if all(isinstance(m, Tensor) for row in parts for m in row) and (
+        dense_entries is None or rows * cols <= dense_entries
+    ):
+        return torch.cat([torch.cat(row, 1) for row in parts], 0)
+
+    def rows_of(row: list, start: int, stop: int) -> Tensor:
+        return torch.cat([m[start:stop] if isinstance(m, Tensor) else m.rows(start, stop) for m in row], 1)
+
+    def blocks():
+        for row in parts:
+            height = row[0].shape[0]
+            step = max(1, (1 << 22) // max(cols, 1))
+            for start in range(0, height, step):
+                yield rows_of(row, start, min(start + step, height))
+
+    return LocalMatrix.from_dense_rows(blocks(), cols)
