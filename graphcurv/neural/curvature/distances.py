@@ -138,8 +138,10 @@ class LayerPairDistances:
                     term = two_hop(_source_rows(chain.links[first], start, stop), link, rows, sizes[z], sizes[y])
                 else:
                     before = self.between(x, z)
-                    block = before.rows(start, stop) if isinstance(before, LocalMatrix) else before[start:stop]
-                    term = three_hop(block, link, sizes[y])
+                    if isinstance(before, LocalMatrix):  # join its finite entries with the edges z -> y
+                        term = two_hop(before.entries(start, stop), link, rows, sizes[z], sizes[y])
+                    else:
+                        term = three_hop(before[start:stop], link, sizes[y])
             else:
                 continue
             out = term if out is None else torch.minimum(out, term)

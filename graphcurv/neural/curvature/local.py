@@ -32,6 +32,7 @@ import torch
 from torch import Tensor
 
 from graphcurv.errors import InsufficientMemoryError
+from graphcurv.neural.curvature.chain import ChainConnection
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,15 @@ class LocalMatrix:
         )
         out[row, self.col[a:b].long()] = self.value[a:b]
         return out
+
+    def entries(self, start: int, stop: int) -> ChainConnection:
+        """The finite entries of rows [start, stop) as edges (row - start -> column, length =
+        value), for a min-plus product with a connection (:func:`~graphcurv.neural.curvature.distances.two_hop`)."""
+        a, b = int(self.ptr[start]), int(self.ptr[stop])
+        count = self.ptr[start + 1 : stop + 1] - self.ptr[start:stop]
+        src = torch.repeat_interleave(torch.arange(stop - start, device=self.device), count)
+        none = torch.zeros(0, device=self.device)
+        return ChainConnection(-1, src, self.col[a:b].long(), self.value[a:b], none, -1, none.long())
 
     def to(self, device: torch.device | str) -> LocalMatrix:
         return LocalMatrix(self.ptr.to(device), self.col.to(device), self.value.to(device), self.shape)

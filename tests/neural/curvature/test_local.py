@@ -91,3 +91,17 @@ def test_local_matrices_are_what_the_dense_ones_hold(everything_local):
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(distances_module, "DENSE_ENTRIES", 1 << 40)
                 assert torch.equal(rows, distances_module.LayerPairDistances(chain).between(x, y))
+
+
+def test_the_torch_path_reads_local_matrices_as_cuda_would(everything_local):
+    from graphcurv.arrays import torch_backend_on_cpu
+
+    model, inputs = _case("conv-residual")
+    graph = export(model, inputs)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(distances_module, "DENSE_ENTRIES", 1 << 40)
+        dense = neural_curvature(graph, 0.9, workers=1, engine="per-edge")
+    with torch_backend_on_cpu():  # the array code CUDA runs: torch tensors, not NumPy
+        local = neural_curvature(graph, 0.9, workers=1, engine="per-edge")
+    for a, b in zip(dense.edge_score, local.edge_score):
+        assert torch.allclose(a, b, atol=1e-12, rtol=0)
