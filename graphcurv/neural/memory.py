@@ -93,8 +93,9 @@ BASE_BYTES = 32 << 20  # the engine's fixed overhead (pools, queues, small tenso
 OPEN = "open transport problems"  # the one part that depends on the data (how many edges certificates settle)
 LOCAL = "local distance matrices (at most)"  # finite entries only: receptive fields decide how many
 UNCERTAIN = (OPEN, LOCAL)  # parts that are upper bounds, not certain allocations
-DENSE_ENTRIES = 1 << 24  # as distances.DENSE_ENTRIES: larger matrices keep only their finite entries
-ROW_BLOCK_BYTES = 40 * (1 << 24)  # a block of rows being built (distances.ROW_ENTRIES entries, ~5 arrays)
+DENSE_ENTRIES = 1 << 24  # larger distance matrices keep only their finite entries (curvature.local.LocalMatrix)
+ROW_ENTRIES = 1 << 24  # dense entries of one block of rows while such a matrix is built
+ROW_BLOCK_BYTES = 40 * ROW_ENTRIES  # that block while it is built: terms, their minimum, the finite mask (~5 arrays)
 LOCAL_BYTES = 12  # per finite entry of a local matrix: value (float64) and column (int32)
 
 

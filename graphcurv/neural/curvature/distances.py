@@ -25,10 +25,9 @@ from torch import Tensor
 
 from graphcurv.neural.curvature.chain import ChainConnection
 from graphcurv.neural.curvature.local import LocalMatrix
+from graphcurv.neural.memory import DENSE_ENTRIES, ROW_ENTRIES
 
 CHUNK = 1 << 22  # path pairs or matrix entries handled at once
-DENSE_ENTRIES = 1 << 24  # larger distance matrices keep only their finite entries (LocalMatrix)
-ROW_ENTRIES = 1 << 24  # dense entries of one block of rows while a LocalMatrix is built
 
 
 def two_hop(first: ChainConnection, second: ChainConnection, n_source: int, n_middle: int, n_target: int) -> Tensor:

@@ -424,9 +424,9 @@ class _ConnectionSolver:
 
 def _numpy(matrix):
     """A dense distance matrix as a NumPy array; a local one (indexed the same way) on the CPU."""
-    if matrix is None or isinstance(matrix, LocalMatrix):
-        return None if matrix is None else matrix.to("cpu")
-    return xp.to_numpy(matrix)
+    if matrix is None:
+        return None
+    return matrix.to("cpu") if isinstance(matrix, LocalMatrix) else xp.to_numpy(matrix)
 
 
 def _shave(mass: np.ndarray, amount: float) -> np.ndarray:

@@ -33,6 +33,7 @@ from torch import Tensor
 
 from graphcurv.errors import InsufficientMemoryError
 from graphcurv.neural.curvature.chain import ChainConnection
+from graphcurv.neural.memory import ROW_ENTRIES
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,6 @@ class LocalMatrix:
     @property
     def nnz(self) -> int:
         return int(self.col.numel())
-
-    @property
-    def nbytes(self) -> int:
-        return self.ptr.numel() * 8 + self.col.numel() * self.col.element_size() + self.value.numel() * 8
 
     @property
     def device(self) -> torch.device:
@@ -168,9 +165,12 @@ class LocalMatrix:
         self.__dict__.update(state)
 
 
-def stack_blocks(parts: list[list[Tensor | LocalMatrix]], dense_entries: int | None = None) -> Tensor | LocalMatrix:
+def stack_blocks(
+    parts: list[list[Tensor | LocalMatrix]], dense_entries: int | None = None, limit: int | None = None
+) -> Tensor | LocalMatrix:
     """A block matrix of dense and local blocks: dense if every block is and it has at
-    most ``dense_entries`` entries (None: no limit), else local."""
+    most ``dense_entries`` entries (None: no limit), else local (``limit`` as in
+    :meth:`LocalMatrix.from_dense_rows`)."""
     cols = sum(m.shape[1] for m in parts[0])
     rows = sum(row[0].shape[0] for row in parts)
     if all(isinstance(m, Tensor) for row in parts for m in row) and (
@@ -184,8 +184,8 @@ def stack_blocks(parts: list[list[Tensor | LocalMatrix]], dense_entries: int | N
     def blocks():
         for row in parts:
             height = row[0].shape[0]
-            step = max(1, (1 << 22) // max(cols, 1))
+            step = max(1, ROW_ENTRIES // max(cols, 1))
             for start in range(0, height, step):
                 yield rows_of(row, start, min(start + step, height))
 
-    return LocalMatrix.from_dense_rows(blocks(), cols)
+    return LocalMatrix.from_dense_rows(blocks(), cols, limit)

@@ -66,7 +66,8 @@ class ChainGeometry:
 
 def chain_geometry(chain: NeuralChain) -> ChainGeometry:
     """Side layouts and the distance matrices of every connection (input-independent)."""
-    pairs = LayerPairDistances(chain, limit=available_memory())
+    limit = available_memory()
+    pairs = LayerPairDistances(chain, limit=limit)
     backend: dict[tuple[int, int], object] = {}
 
     def block(x: int, y: int):
@@ -78,9 +79,8 @@ def chain_geometry(chain: NeuralChain) -> ChainGeometry:
         parts = [[block(x, y) for y in cols] for x in rows]
         if len(rows) == 1 and len(cols) == 1:
             return parts[0][0]
-        return _to_backend(
-            stack_blocks([[_to_tensor(m) for m in row] for row in parts], distance_matrices.DENSE_ENTRIES)
-        )
+        tensors = [[_to_tensor(m) for m in row] for row in parts]
+        return _to_backend(stack_blocks(tensors, distance_matrices.DENSE_ENTRIES, limit))
 
     links = [_cost_lengths(chain, pairs, link) for link in chain.links]
     chain = NeuralChain(chain.sizes, chain.starts, chain.names, links)
@@ -110,9 +110,10 @@ def _to_backend(matrix):
 
 
 def _to_tensor(matrix, device=None):
+    """Dense matrices as tensors (on ``device`` if given); local ones moved there."""
     if isinstance(matrix, LocalMatrix):
         return matrix if device is None else matrix.to(device)
-    return xp.to_tensor(matrix) if device is None else xp.to_tensor(matrix).to(device)
+    return xp.to_tensor(matrix, device)
 
 
 def _cost_lengths(chain: NeuralChain, pairs: LayerPairDistances, link: ChainConnection) -> ChainConnection:
