@@ -14,7 +14,7 @@ nothing. A chain is the case where connection k runs from layer k to layer k+1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -40,6 +40,7 @@ class ChainConnection:
     param_index: Tensor
     source: int = -1
     target: int = -1
+    grid: tuple[tuple[int, ...], ...] | None = None  # (kernel, stride, padding, dilation) per spatial dim
 
     @property
     def num_edges(self) -> int:
@@ -54,6 +55,7 @@ class NeuralChain:
     starts: list[int]
     names: list[str]
     links: list[ChainConnection]
+    shapes: list[tuple[int, ...]] = field(default_factory=list)  # per layer, channel first
 
     @property
     def num_layers(self) -> int:
@@ -97,7 +99,16 @@ def neural_chain(data: Data, device: torch.device | str = "cpu") -> NeuralChain:
         length = 1.0 / weight.double().abs().clamp(min=MIN_ABS_WEIGHT)
         links.append(
             ChainConnection(
-                c.index, src, dst, length, weight, c.param, edges.param_index.to(device), c.source, c.target
+                c.index,
+                src,
+                dst,
+                length,
+                weight,
+                c.param,
+                edges.param_index.to(device),
+                c.source,
+                c.target,
+                _grid(c, layer_list[c.source], layer_list[c.target]),
             )
         )
     return NeuralChain(
@@ -105,4 +116,26 @@ def neural_chain(data: Data, device: torch.device | str = "cpu") -> NeuralChain:
         [layer.start for layer in layer_list],
         [layer.name for layer in layer_list],
         links,
+        [tuple(layer.shape) for layer in layer_list],
     )
+
+
+def _grid(connection, source, target) -> tuple[tuple[int, ...], ...] | None:
+    """(kernel, stride, padding, dilation) per spatial dimension of a connection whose
+    target position ``o`` reads source positions ``o * stride - padding + k * dilation``
+    (conv, max / avg pooling, the identity skip); None for any other connection."""
+    window, dims = connection.window, len(target.shape) - 1
+    if dims < 1 or len(source.shape) != len(target.shape):
+        return None
+    if connection.kind == "skip" and not window and tuple(source.shape) == tuple(target.shape):
+        return ((1,) * dims, (1,) * dims, (0,) * dims, (1,) * dims)
+    if connection.kind not in ("conv", "max_pool", "avg_pool"):
+        return None
+    if tuple(window.get("in_shape", source.shape)) != tuple(source.shape):
+        return None
+    kernel = window["kernel"] if "kernel" in window else list(connection.weight.shape[2:])
+    dilation = window.get("dilation", [1] * len(kernel))
+    grid = (kernel, window["stride"], window["padding"], dilation)
+    if any(len(part) != dims for part in grid):
+        return None
+    return tuple(tuple(int(v) for v in part) for part in grid)

@@ -12,8 +12,11 @@ matrices are computed once and shared by every calibration sample. Small ones ar
 dense (n_l x n_{l+2} and n_l x n_{l+3}), built in chunks so the temporary pairs stay
 bounded; one of more than :data:`DENSE_ENTRIES` entries is built a block of rows at a
 time and keeps only its finite entries (:class:`~graphcurv.neural.curvature.local.LocalMatrix`:
-a conv node reaches only its receptive field). A minimum is exact whatever the order, so
-both forms hold the same values bit for bit.
+a conv node reaches only its receptive field), unless every path between the two layers
+runs through shared windows (convolutions, pooling, identity skips): then it is one
+table per border class (:class:`~graphcurv.neural.curvature.shifted.ShiftMatrix`), built
+without enumerating paths. A minimum is exact whatever the order, so every form holds
+the same values bit for bit.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from torch import Tensor
 
 from graphcurv.neural.curvature.chain import ChainConnection
 from graphcurv.neural.curvature.local import LocalMatrix
+from graphcurv.neural.curvature.shifted import ShiftMatrix, _Into, compose, diagonal_lengths, length_table
 from graphcurv.neural.memory import DENSE_ENTRIES, ROW_ENTRIES
+
+INDEXED = (LocalMatrix, ShiftMatrix)  # distance matrices read by index, not held dense
 
 CHUNK = 1 << 22  # path pairs or matrix entries handled at once
 
@@ -93,6 +99,8 @@ class LayerPairDistances:
     def __init__(self, chain, limit: int | None = None) -> None:
         self.chain, self.limit = chain, limit  # limit: bytes the local matrices may keep
         self._memo: dict[tuple[int, int], Tensor] = {}
+        self._shifted: dict[tuple[int, int], ShiftMatrix | None] = {}
+        self._lengths: dict[int, Tensor | None] = {}
         self._reach = _reachable(chain)
 
     def reaches(self, x: int, y: int) -> bool:
@@ -105,19 +113,52 @@ class LayerPairDistances:
         others = [k for k in into if self.chain.links[k].source != x and self.reaches(x, self.chain.links[k].source)]
         return direct[0] if len(direct) == 1 and not others else None
 
-    def between(self, x: int, y: int) -> Tensor | LocalMatrix:
-        """D(X, Y), an (n_X, n_Y) float64 matrix (a :class:`LocalMatrix` above
-        :data:`DENSE_ENTRIES` entries)."""
+    def between(self, x: int, y: int) -> Tensor | LocalMatrix | ShiftMatrix:
+        """D(X, Y), an (n_X, n_Y) float64 matrix; above :data:`DENSE_ENTRIES` entries a
+        :class:`ShiftMatrix` where the paths allow it, else a :class:`LocalMatrix`."""
         key = (x, y)
         if key not in self._memo:
-            sizes = self.chain.sizes
+            sizes, shifted = self.chain.sizes, self.shifted(x, y)
             if sizes[x] * sizes[y] <= DENSE_ENTRIES:
-                self._memo[key] = self._rows(x, y, 0, sizes[x])
+                self._memo[key] = self._rows(x, y, 0, sizes[x]) if shifted is None else shifted.rows(0, sizes[x])
+            elif shifted is not None:
+                self._memo[key] = shifted
             else:
                 step = max(1, ROW_ENTRIES // max(sizes[y], 1))
                 blocks = (self._rows(x, y, a, min(a + step, sizes[x])) for a in range(0, sizes[x], step))
                 self._memo[key] = LocalMatrix.from_dense_rows(blocks, sizes[y], limit=self.limit)
         return self._memo[key]
+
+    def shifted(self, x: int, y: int) -> ShiftMatrix | None:
+        """D(X, Y) as border-class tables, or None unless every connection on a path X -> Y
+        is a shared window (memoised, like the tables of the layers in between)."""
+        key = (x, y)
+        if key in self._shifted:
+            return self._shifted[key]
+        shapes, result = self.chain.shapes, None
+        if shapes and len(shapes[x]) >= 2 and len(shapes[y]) == len(shapes[x]):
+            if x == y:
+                result = ShiftMatrix.identity(shapes[x], self.chain.links[0].length.device)
+            else:
+                terms: list[_Into] | None = []
+                for k in self.chain.into(y):
+                    z = self.chain.links[k].source
+                    if z != x and not self.reaches(x, z):
+                        continue
+                    lengths, before = self._window_lengths(k), self.shifted(x, z)
+                    if lengths is None or before is None:
+                        terms = None
+                        break
+                    terms.append(_Into(self.chain.links[k].grid, lengths, before, diagonal_lengths(lengths)))
+                result = compose(terms, shapes[y]) if terms else None
+        self._shifted[key] = result
+        return result
+
+    def _window_lengths(self, k: int) -> Tensor | None:
+        if k not in self._lengths:
+            link, shapes = self.chain.links[k], self.chain.shapes
+            self._lengths[k] = length_table(link, shapes[link.source], shapes[link.target])
+        return self._lengths[k]
 
     def _rows(self, x: int, y: int, start: int, stop: int) -> Tensor:
         """Rows [start, stop) of D(X, Y), dense."""
@@ -137,7 +178,7 @@ class LayerPairDistances:
                     term = two_hop(_source_rows(chain.links[first], start, stop), link, rows, sizes[z], sizes[y])
                 else:
                     before = self.between(x, z)
-                    if isinstance(before, LocalMatrix):  # join its finite entries with the edges z -> y
+                    if isinstance(before, INDEXED):  # join its finite entries with the edges z -> y
                         term = two_hop(before.entries(start, stop), link, rows, sizes[z], sizes[y])
                     else:
                         term = three_hop(before[start:stop], link, sizes[y])

@@ -36,8 +36,8 @@ from torch import Tensor
 
 from graphcurv import arrays as xp
 from graphcurv.neural.curvature.certificates import edge_bounds, shared_problem
+from graphcurv.neural.curvature.distances import INDEXED
 from graphcurv.neural.curvature.groups import ConnectionGroups, SideClasses, connection_groups, side_classes
-from graphcurv.neural.curvature.local import LocalMatrix
 from graphcurv.neural.curvature.measures import SideLayout, side_measures
 from graphcurv.neural.curvature.sample import (
     UNTRUNCATED,
@@ -426,7 +426,7 @@ def _numpy(matrix):
     """A dense distance matrix as a NumPy array; a local one (indexed the same way) on the CPU."""
     if matrix is None:
         return None
-    return matrix.to("cpu") if isinstance(matrix, LocalMatrix) else xp.to_numpy(matrix)
+    return matrix.to("cpu") if isinstance(matrix, INDEXED) else xp.to_numpy(matrix)
 
 
 def _shave(mass: np.ndarray, amount: float) -> np.ndarray:

@@ -26,8 +26,8 @@ from torch_geometric.utils import scatter
 from graphcurv import arrays as xp
 from graphcurv.neural.curvature import distances as distance_matrices
 from graphcurv.neural.curvature.chain import ChainConnection, NeuralChain
-from graphcurv.neural.curvature.distances import LayerPairDistances
-from graphcurv.neural.curvature.local import LocalMatrix, stack_blocks
+from graphcurv.neural.curvature.distances import INDEXED, LayerPairDistances
+from graphcurv.neural.curvature.local import stack_blocks
 from graphcurv.neural.curvature.measures import SideLayout, SideMeasures, point_masses, side_layout, side_measures
 from graphcurv.neural.curvature.problems import LayerDistances, build_edge_problems, problem_sizes
 from graphcurv.neural.memory import available_memory
@@ -83,7 +83,7 @@ def chain_geometry(chain: NeuralChain) -> ChainGeometry:
         return _to_backend(stack_blocks(tensors, distance_matrices.DENSE_ENTRIES, limit))
 
     links = [_cost_lengths(chain, pairs, link) for link in chain.links]
-    chain = NeuralChain(chain.sizes, chain.starts, chain.names, links)
+    chain = NeuralChain(chain.sizes, chain.starts, chain.names, links, chain.shapes)
     before, after, distances, before_nodes, after_nodes = [], [], [], [], []
     for link in links:
         feeding = [chain.links[k] for k in chain.into(link.source)]
@@ -106,12 +106,12 @@ def chain_geometry(chain: NeuralChain) -> ChainGeometry:
 
 def _to_backend(matrix):
     """Dense matrices as backend arrays (NumPy on the CPU); local ones stay as they are."""
-    return matrix if isinstance(matrix, LocalMatrix) else xp.to_backend(matrix)
+    return matrix if isinstance(matrix, INDEXED) else xp.to_backend(matrix)
 
 
 def _to_tensor(matrix, device=None):
     """Dense matrices as tensors (on ``device`` if given); local ones moved there."""
-    if isinstance(matrix, LocalMatrix):
+    if isinstance(matrix, INDEXED):
         return matrix if device is None else matrix.to(device)
     return xp.to_tensor(matrix, device)
 

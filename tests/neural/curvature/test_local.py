@@ -12,6 +12,7 @@ from graphcurv.neural.curvature import distances as distances_module
 from graphcurv.neural.curvature import neural_chain, neural_curvature
 from graphcurv.neural.curvature.local import LocalMatrix, stack_blocks
 from graphcurv.neural.curvature.sample import chain_geometry
+from graphcurv.neural.curvature.shifted import ShiftMatrix
 from tests.neural.curvature.test_dag import _case
 
 
@@ -62,17 +63,29 @@ def everything_local(monkeypatch):
     monkeypatch.setattr(distances_module, "ROW_ENTRIES", 40)  # several row blocks per matrix
 
 
+def _no_tables(monkeypatch) -> None:
+    monkeypatch.setattr(distances_module.LayerPairDistances, "shifted", lambda self, x, y: None)
+
+
 @pytest.mark.parametrize("name", ["conv-residual", "two-branch", "dense-relu"])
 @pytest.mark.parametrize("engine", ["grouped", "per-edge"])
-def test_local_distances_give_the_dense_scores_bit_for_bit(name, engine, monkeypatch):
+@pytest.mark.parametrize("form", ["local", "tables"])
+def test_local_distances_give_the_dense_scores_bit_for_bit(name, engine, form, monkeypatch):
     model, inputs = _case(name)
     graph = export(model, inputs)
-    dense = neural_curvature(graph, 0.9, workers=1, engine=engine)
+    with pytest.MonkeyPatch.context() as patch:
+        _no_tables(patch)  # the reference: dense matrices by pair enumeration only
+        dense = neural_curvature(graph, 0.9, workers=1, engine=engine)
     monkeypatch.setattr(distances_module, "DENSE_ENTRIES", 0)
     monkeypatch.setattr(distances_module, "ROW_ENTRIES", 40)
+    if form == "local":
+        _no_tables(monkeypatch)
     geometry = chain_geometry(neural_chain(graph))
     kinds = {type(m) for d in geometry.distances for m in (d.before, d.after, d.across) if m is not None}
-    assert kinds == {LocalMatrix}
+    if form == "tables" and name == "conv-residual":  # tables where every path runs through windows
+        assert kinds == {LocalMatrix, ShiftMatrix}
+    else:  # no such path (dense), or the concatenation's stacked blocks are local
+        assert kinds == {LocalMatrix}
     local = neural_curvature(graph, 0.9, workers=1, engine=engine)
     for a, b in zip(dense.edge_score, local.edge_score):
         assert torch.equal(a, b)
@@ -80,7 +93,8 @@ def test_local_distances_give_the_dense_scores_bit_for_bit(name, engine, monkeyp
         assert torch.equal(value.nan_to_num(-7), local.param_scores[key].nan_to_num(-7))
 
 
-def test_local_matrices_are_what_the_dense_ones_hold(everything_local):
+def test_local_matrices_are_what_the_dense_ones_hold(everything_local, monkeypatch):
+    _no_tables(monkeypatch)
     model, inputs = _case("conv-residual")
     chain = neural_chain(export(model, inputs))
     local = distances_module.LayerPairDistances(chain)
