@@ -249,7 +249,7 @@ def estimate_memory(
     if samples is None:
         samples = int(activation.shape[1]) if activation is not None and activation.dim() == 2 else 1
     distances = _Distances(sizes, links)
-    copies = local_copies = sides = closed_forms = 0
+    copies = sides = closed_forms = 0
     entries = 0.0
     for source, target, edges in links:
         feeding, fed = distances.into[source], distances.out_of[target]
@@ -267,9 +267,7 @@ def estimate_memory(
         if len(left) > 1 or len(right) > 1:  # several blocks are stacked into one copy
             stacked = [wide_left * sizes[target] * (len(left) > 1), sizes[source] * wide_right * (len(right) > 1)]
             for n in [*stacked, wide_left * wide_right]:
-                if n > DENSE_ENTRIES:
-                    local_copies += LOCAL_BYTES * n
-                else:
+                if n <= DENSE_ENTRIES:  # larger ones are read in place (curvature.blocks.BlockMatrix)
                     copies += 8 * n
         in_edges, out_edges = sum(links[c][2] for c in feeding), sum(links[c][2] for c in fed)
         sides += in_edges + out_edges
@@ -282,7 +280,7 @@ def estimate_memory(
         "distance matrices": distances.bytes() + copies,
         "per-edge arrays": CHAIN_BYTES * sum(e for _, _, e in links) + SIDE_BYTES * sides,
     }
-    local = distances.local_bytes() + local_copies
+    local = distances.local_bytes()
     share = OPEN_SHARE_MEAN if mean else OPEN_SHARE
     itemsize = activation.element_size() if activation is not None else 4
     phases = {  # what comes on top of the kept arrays at each stage

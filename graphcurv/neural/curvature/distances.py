@@ -26,12 +26,13 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
+from graphcurv.neural.curvature.blocks import BlockMatrix
 from graphcurv.neural.curvature.chain import ChainConnection
 from graphcurv.neural.curvature.local import LocalMatrix
 from graphcurv.neural.curvature.shifted import ShiftMatrix, _Into, compose, diagonal_lengths, length_table
 from graphcurv.neural.memory import DENSE_ENTRIES, ROW_ENTRIES
 
-INDEXED = (LocalMatrix, ShiftMatrix)  # distance matrices read by index, not held dense
+INDEXED = (LocalMatrix, ShiftMatrix, BlockMatrix)  # distance matrices read by index, not held dense
 
 CHUNK = 1 << 22  # path pairs or matrix entries handled at once
 

@@ -33,7 +33,6 @@ from torch import Tensor
 
 from graphcurv.errors import InsufficientMemoryError
 from graphcurv.neural.curvature.chain import ChainConnection
-from graphcurv.neural.memory import ROW_ENTRIES
 
 
 @dataclass(frozen=True)
@@ -163,29 +162,3 @@ class LocalMatrix:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-
-
-def stack_blocks(
-    parts: list[list[Tensor | LocalMatrix]], dense_entries: int | None = None, limit: int | None = None
-) -> Tensor | LocalMatrix:
-    """A block matrix of dense and local blocks: dense if every block is and it has at
-    most ``dense_entries`` entries (None: no limit), else local (``limit`` as in
-    :meth:`LocalMatrix.from_dense_rows`)."""
-    cols = sum(m.shape[1] for m in parts[0])
-    rows = sum(row[0].shape[0] for row in parts)
-    if all(isinstance(m, Tensor) for row in parts for m in row) and (
-        dense_entries is None or rows * cols <= dense_entries
-    ):
-        return torch.cat([torch.cat(row, 1) for row in parts], 0)
-
-    def rows_of(row: list, start: int, stop: int) -> Tensor:
-        return torch.cat([m[start:stop] if isinstance(m, Tensor) else m.rows(start, stop) for m in row], 1)
-
-    def blocks():
-        for row in parts:
-            height = row[0].shape[0]
-            step = max(1, ROW_ENTRIES // max(cols, 1))
-            for start in range(0, height, step):
-                yield rows_of(row, start, min(start + step, height))
-
-    return LocalMatrix.from_dense_rows(blocks(), cols, limit)

@@ -25,9 +25,9 @@ from torch_geometric.utils import scatter
 
 from graphcurv import arrays as xp
 from graphcurv.neural.curvature import distances as distance_matrices
+from graphcurv.neural.curvature.blocks import stack_blocks
 from graphcurv.neural.curvature.chain import ChainConnection, NeuralChain
 from graphcurv.neural.curvature.distances import INDEXED, LayerPairDistances
-from graphcurv.neural.curvature.local import stack_blocks
 from graphcurv.neural.curvature.measures import SideLayout, SideMeasures, point_masses, side_layout, side_measures
 from graphcurv.neural.curvature.problems import LayerDistances, build_edge_problems, problem_sizes
 from graphcurv.neural.memory import available_memory
@@ -80,7 +80,7 @@ def chain_geometry(chain: NeuralChain) -> ChainGeometry:
         if len(rows) == 1 and len(cols) == 1:
             return parts[0][0]
         tensors = [[_to_tensor(m) for m in row] for row in parts]
-        return _to_backend(stack_blocks(tensors, distance_matrices.DENSE_ENTRIES, limit))
+        return _to_backend(stack_blocks(tensors, distance_matrices.DENSE_ENTRIES))
 
     links = [_cost_lengths(chain, pairs, link) for link in chain.links]
     chain = NeuralChain(chain.sizes, chain.starts, chain.names, links, chain.shapes)

@@ -210,7 +210,7 @@ def test_the_bundled_resnet20_estimate_counts_its_large_distance_matrices_as_loc
     estimate = estimate_memory(graph, workers=1)
     # stage 1: 12,544 neurons per layer; dozens of its layer pairs would be 1.26 GB each dense: they are
     # local (finite entries only), counted as at most every entry, and not as certain
-    assert estimate.parts[LOCAL] > 40 * LOCAL_BYTES * 12544**2
+    assert estimate.parts[LOCAL] > 25 * LOCAL_BYTES * 12544**2  # stacked blocks are read in place, not copied
     assert estimate.parts["distance matrices"] < 2 << 30  # the small dense ones (stage 3)
     assert estimate.certain + estimate.parts[LOCAL] <= estimate.total
     with pytest.raises(InsufficientMemoryError, match="local distances"):
