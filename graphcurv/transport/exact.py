@@ -30,6 +30,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -280,7 +281,9 @@ class ExactSolverPool:
             pending = [pool.submit(batch) for batch in batches]
             results = [wait() for wait in pending]
 
-    With one worker (or no ``fork``) it solves in the calling process instead.
+    With one worker (or no ``fork``) it solves in the calling process instead. At most
+    about ``queued_entries`` cost entries wait in the workers' queue: ``submit`` blocks
+    on the oldest pieces beyond that, so memory stays bounded however much is submitted.
     """
 
     def __init__(
@@ -290,10 +293,14 @@ class ExactSolverPool:
         certify: bool = True,
         certify_tol: float = 1e-9,
         piece_entries: int = 2**18,
+        queued_entries: int = 2**25,
     ) -> None:
         self.workers = default_workers() if workers is None else max(1, int(workers))
         self.certify, self.certify_tol, self.piece_entries = certify, certify_tol, piece_entries
+        self.queued_entries = queued_entries
         self._pool = None
+        self._in_flight: deque = deque()
+        self._queued = 0
 
     def __enter__(self) -> ExactSolverPool:
         if self.workers > 1 and _fork_available():
@@ -320,11 +327,24 @@ class ExactSolverPool:
         if self._pool is None:
             result = torch.from_numpy(_solve_arrays(arrays, self.certify, self.certify_tol)).to(device)
             return lambda: result
-        futures = [
-            self._pool.submit(_solve_arrays, piece, self.certify, self.certify_tol)
-            for piece in _pieces(arrays, self.piece_entries)
-        ]
+        futures = []
+        for piece in _pieces(arrays, self.piece_entries):
+            self._throttle()
+            futures.append(self._pool.submit(_solve_arrays, piece, self.certify, self.certify_tol))
+            self._in_flight.append((futures[-1], int(piece[2].size)))
+            self._queued += int(piece[2].size)
         return lambda: torch.from_numpy(np.concatenate([f.result() for f in futures])).to(device)
+
+    def _throttle(self) -> None:
+        """Wait for the oldest pieces while more than ``queued_entries`` cost entries are
+        queued, so that a caller submitting millions of problems holds a bounded amount
+        (the results stay with their futures)."""
+        while self._in_flight and self._queued > self.queued_entries:
+            future, entries = self._in_flight.popleft()
+            future.result()
+            self._queued -= entries
+        while self._in_flight and self._in_flight[0][0].done():
+            self._queued -= self._in_flight.popleft()[1]
 
 
 def wasserstein_exact(
@@ -359,8 +379,4 @@ def _fork_available() -> bool:
     process not daemonic. A ``DataLoader(num_workers>0)`` worker or a ``multiprocessing.Pool``
     worker is daemonic and may not have children, so there :class:`ExactSolverPool` and the
     local executor solve in-process instead (issue 18 item 3)."""
-    return (
-        sys.platform.startswith("linux")
-        and "fork" in mp.get_all_start_methods()
-        and not mp.current_process().daemon
-    )
+    return sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods() and not mp.current_process().daemon

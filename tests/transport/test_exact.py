@@ -42,6 +42,21 @@ def test_parallel_workers_agree_with_serial():
     assert torch.equal(serial, parallel)
 
 
+def test_a_bounded_queue_gives_the_same_values():
+    from graphcurv.transport.exact import ExactSolverPool
+
+    problems = [_pack(_random_problems(200, seed=s)) for s in range(5)]
+    serial = [wasserstein_exact(p, workers=1) for p in problems]
+    with ExactSolverPool(2, piece_entries=500, queued_entries=2000) as pool:
+        waits = []
+        for p in problems:
+            waits.append(pool.submit(p))
+            assert pool._queued <= 2000 + 500 + 121  # one piece (and one problem) over the bound at most
+        got = [wait() for wait in waits]
+    for a, b in zip(serial, got):
+        assert torch.equal(a, b)
+
+
 def test_point_masses_and_empty_problems():
     t = lambda x: torch.tensor(x, dtype=torch.float64)  # noqa: E731
     p = TransportProblems.from_dense(
