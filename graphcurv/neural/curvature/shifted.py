@@ -53,8 +53,6 @@ from torch import Tensor
 
 from graphcurv.neural.curvature.chain import ChainConnection
 
-CHUNK = 1 << 22  # entries of the broadcast sum of one min-plus product chunk
-
 
 @dataclass(frozen=True)
 class ShiftMatrix:
@@ -109,8 +107,11 @@ class ShiftMatrix:
         numpy = isinstance(rows, np.ndarray) or isinstance(cols, np.ndarray)
         r = torch.as_tensor(np.asarray(rows) if numpy else rows, device=self.device).long()
         c = torch.as_tensor(np.asarray(cols) if numpy else cols, device=self.device).long()
-        r, c = torch.broadcast_tensors(r, c)
-        out = self._entries(r.reshape(-1), c.reshape(-1)).view(r.shape)
+        if r.dim() == 2 and c.dim() == 2 and r.size(1) == 1 and c.size(0) == 1:
+            out = self._block(r.reshape(-1), c.reshape(-1))
+        else:
+            r, c = torch.broadcast_tensors(r, c)
+            out = self._entries(r.reshape(-1), c.reshape(-1)).view(r.shape)
         return out.cpu().numpy() if numpy else out
 
     def rows(self, start: int, stop: int) -> Tensor:
@@ -126,26 +127,52 @@ class ShiftMatrix:
         none = torch.zeros(0, device=self.device)
         return ChainConnection(-1, src, dst, block[src, dst], none, -1, none.long())
 
-    def _entries(self, r: Tensor, c: Tensor) -> Tensor:
-        out = torch.full(r.shape, float("inf"), dtype=torch.float64, device=self.device)
-        if r.numel() == 0:
-            return out
+    def _block(self, r: Tensor, c: Tensor) -> Tensor:
+        """A dense block (rows ``r`` x columns ``c``): the class and cell of every pair of
+        distinct positions first (few: a receptive field's), then one gather."""
+        (_, *source), (cy, *target) = self.source, self.target
+        if r.numel() == 0 or c.numel() == 0:
+            return torch.full((r.numel(), c.numel()), float("inf"), dtype=torch.float64, device=self.device)
+        rows_at, cols_at = math.prod(source), math.prod(target)
+        row_pos, row_pos_of = torch.unique(r % rows_at, return_inverse=True)
+        col_pos, col_pos_of = torch.unique(c % cols_at, return_inverse=True)
+        base = self._cells(row_pos[:, None], col_pos[None, :])  # (row positions, column positions), -1 outside
+        cells = math.prod(self.box)
+        pair = base[row_pos_of[:, None], col_pos_of[None, :]]
+        flat = pair + ((r // rows_at) * cells * cy)[:, None] + (c // cols_at)[None, :]
+        inside = pair >= 0
+        out = torch.full(pair.shape, float("inf"), dtype=torch.float64, device=self.device)
+        out[inside] = self.table.reshape(-1)[flat[inside]]
+        return out
+
+    def _cells(self, position: Tensor, position_out: Tensor) -> Tensor:
+        """Flat table offset of (class, channel 0, cell, channel 0) for source positions
+        ``position`` and target positions ``position_out`` (broadcast), -1 outside the box."""
         (cx, *source), (cy, *target) = self.source, self.target
-        channel, position = r // math.prod(source), r % math.prod(source)
-        channel_out, position_out = c // math.prod(target), c % math.prod(target)
-        flat_class = torch.zeros_like(r)
-        flat_cell = torch.zeros_like(r)
-        inside = torch.ones_like(r, dtype=torch.bool)
+        flat_class = torch.zeros_like(position_out)
+        flat_cell = torch.zeros(torch.broadcast_shapes(position.shape, position_out.shape), dtype=torch.long)
+        flat_cell = flat_cell.to(self.device)
+        inside = torch.ones_like(flat_cell, dtype=torch.bool)
         counts, box = self.class_counts(), self.box
         for d in range(len(source)):
-            tail_in, tail_out = math.prod(source[d + 1 :]), math.prod(target[d + 1 :])
-            i, o = (position // tail_in) % source[d], (position_out // tail_out) % target[d]
+            i = (position // math.prod(source[d + 1 :])) % source[d]
+            o = (position_out // math.prod(target[d + 1 :])) % target[d]
             rel = i - self.stride[d] * o - self.low[d]
             inside &= (rel >= 0) & (rel < box[d])
             flat_class = flat_class * counts[d] + self.classes[d][o]
             flat_cell = flat_cell * box[d] + rel.clamp(0, box[d] - 1)
         cells = math.prod(box)
-        flat = ((flat_class * cx + channel) * cells + flat_cell) * cy + channel_out
+        base = (flat_class * cx * cells + flat_cell) * cy
+        return torch.where(inside, base, -1)
+
+    def _entries(self, r: Tensor, c: Tensor) -> Tensor:
+        out = torch.full(r.shape, float("inf"), dtype=torch.float64, device=self.device)
+        if r.numel() == 0:
+            return out
+        rows_at, cols_at = math.prod(self.source[1:]), math.prod(self.target[1:])
+        base = self._cells(r % rows_at, c % cols_at)
+        flat = base + (r // rows_at) * math.prod(self.box) * self.target[0] + c // cols_at
+        inside = base >= 0
         out[inside] = self.table.reshape(-1)[flat[inside]]
         return out
 
@@ -303,13 +330,12 @@ def _accumulate(out: Tensor, term: _Into, rep: tuple[int, ...], low: list[int]) 
 
 
 def _min_plus(a: Tensor, b: Tensor) -> Tensor:
-    """out[r, c] = min_z a[r, z] + b[z, c], in chunks of rows."""
-    rows, inner = a.shape
-    cols = b.size(1)
-    out = torch.empty((rows, cols), dtype=a.dtype, device=a.device)
-    step = max(1, CHUNK // max(inner * cols, 1))
-    for start in range(0, rows, step):
-        out[start : start + step] = (a[start : start + step, :, None] + b[None]).amin(1)
+    """out[r, c] = min_z a[r, z] + b[z, c], one inner index at a time (no 3-d temporary)."""
+    out = a[:, :1] + b[:1]
+    term = torch.empty_like(out)
+    for z in range(1, a.size(1)):
+        torch.add(a[:, z : z + 1], b[z : z + 1], out=term)
+        torch.minimum(out, term, out=out)
     return out
 
 
