@@ -309,8 +309,14 @@ class _ConnectionSolver:
         below ``limit`` (the caller's running minimum) and, with ``share`` (the
         parameter entry of every edge), below the smallest upper bound of any edge that
         reads the same parameter in this input. Returns ``(edge indices, wait)`` pairs;
-        a skipped edge gets its floor."""
+        a skipped edge gets its floor.
+
+        With ``share`` the LPs go best first (:meth:`_best_first`): the exact values of
+        the lowest floors lower each entry's limit before the next ones are tried."""
         limit = self._limit(share, limit)
+        if share is not None:
+            self._best_first(opened, kappa, submit, max_entries, share, limit)
+            return []
         waits = []
         for lp, problem in opened:
             if limit is not None:
@@ -321,6 +327,50 @@ class _ConnectionSolver:
             if lp.size:
                 waits.extend(self._submit(lp, problem, submit, max_entries))
         return waits
+
+    def _best_first(self, opened: list, kappa: np.ndarray, submit: Submit, max_entries: int, share, limit) -> None:
+        r"""Rounds of LPs over the open edges, lowest floors first within each parameter entry.
+
+        The score of an entry is the minimum over its edges, so an edge whose floor is at
+        or above the entry's limit cannot change it. Round r solves, per entry, the
+        2^r lowest-floor edges still below the limit. Their exact values then lower
+        the limit, which is ``min(limit, exact values so far)``, and every edge left
+        at or above it is skipped with its floor. Every value an entry can take below
+        its limit is still solved, so the minimum is exact."""
+        if not opened:
+            return
+        edges = np.concatenate([lp for lp, _ in opened])
+        group = np.concatenate([np.full(lp.size, g) for g, (lp, _) in enumerate(opened)])
+        limit = limit.copy()
+        take = 1
+        while edges.size:
+            below = self.floor[edges] < limit[edges]
+            skipped = edges[~below]
+            kappa[skipped] = self.floor[skipped]
+            self.stats.add(self.k, "skipped", int(skipped.size))
+            edges, group = edges[below], group[below]
+            if edges.size == 0:
+                break
+            order = np.lexsort((self.floor[edges], share[edges]))
+            edges, group = edges[order], group[order]
+            entry = share[edges]
+            first = np.r_[0, np.flatnonzero(entry[1:] != entry[:-1]) + 1]
+            rank = np.arange(edges.size) - np.repeat(first, np.diff(np.r_[first, edges.size]))
+            now = rank < take
+            waits = []
+            for g in np.unique(group[now]):
+                pick = edges[now & (group == g)]
+                waits.extend(self._submit(pick, opened[g][1], submit, max_entries))
+            for index, wait in waits:
+                index = index.numpy()
+                w1 = wait().cpu().numpy()
+                kappa[index] = (1.0 - w1 / self.length[index]) / (1.0 - self.alpha)
+            solved = edges[now]
+            lowest = np.full(int(share.max()) + 1, np.inf)
+            np.minimum.at(lowest, share[solved], kappa[solved])
+            edges, group = edges[~now], group[~now]
+            limit[edges] = np.minimum(limit[edges], lowest[share[edges]])
+            take *= 2
 
     def _limit(self, share, limit) -> np.ndarray | None:
         """Per edge: the value its floor must undercut for its LP to matter (None: all matter)."""

@@ -160,3 +160,30 @@ def test_minima_with_skips_equal_solving_every_problem():
         for run in (edges, params, averaged):
             torch.testing.assert_close(run.param_scores[name], expected, rtol=0, atol=1e-9)
     assert any(bool((p != e).any()) for p, e in zip(params.edge_score, every.edge_score))  # skips happened
+
+
+def test_best_first_rounds_keep_every_entrys_minimum_with_fewer_lps():
+    graph = _conv_net()
+    grouped = grouped_geometry(chain_geometry(neural_chain(graph)))
+    chain = grouped.geometry.chain
+    fewer = 0
+    with ExactSolverPool(1) as pool:
+        for sample in range(graph.activation.size(1)):
+            every, entry = EngineStats(), EngineStats()
+            full, _, _ = grouped_sample_curvature(grouped, graph.activation[:, sample], 0.9, pool.submit, stats=every)
+            best, _, _ = grouped_sample_curvature(
+                grouped, graph.activation[:, sample], 0.9, pool.submit, stats=entry, per_parameter=True
+            )
+            for k, link in enumerate(chain.links):
+                if link.param < 0:
+                    continue
+                size = int(link.param_index.max()) + 1
+                low = [
+                    t.new_full((size,), np.inf).scatter_reduce(0, link.param_index, t, "amin")
+                    for t in (full[k], best[k])
+                ]
+                assert torch.equal(low[0], low[1])  # the minimum of every entry, exactly
+                assert bool((best[k] <= full[k] + 1e-12).all())  # skipped edges hold lower bounds
+            assert entry.solved + entry.skipped == every.solved
+            fewer += entry.solved < every.solved
+    assert fewer > 0
