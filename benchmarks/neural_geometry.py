@@ -67,12 +67,13 @@ def main() -> None:
         )
     print(f"bounds pass {time.perf_counter() - started:.1f} s, peak RSS {_peak_gib():.2f} GiB", flush=True)
     if args.solve:
-        started = time.perf_counter()
+        started, solved = time.perf_counter(), EngineStats()
         with ExactSolverPool(args.workers) as pool:
             grouped_sample_curvature(
-                grouped, graph.activation[:, 0], 0.9, pool.submit, stats=EngineStats(), per_parameter=True
+                grouped, graph.activation[:, 0], 0.9, pool.submit, stats=solved, per_parameter=True
             )
         print(f"one input {time.perf_counter() - started:.1f} s, peak RSS {_peak_gib():.2f} GiB", flush=True)
+        print(f"LPs solved {solved.solved:,}, skipped {solved.skipped:,}", flush=True)
 
 
 if __name__ == "__main__":
