@@ -24,11 +24,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from graphcurv.neural.curvature.chain import ChainConnection
+from graphcurv.neural.curvature.indexed import IndexedMatrix
 
 
 @dataclass(frozen=True)
-class BlockMatrix:
+class BlockMatrix(IndexedMatrix):
     """Blocks ``parts[a][b]`` at rows ``row_starts[a]:row_starts[a+1]``, columns likewise."""
 
     parts: tuple[tuple[object, ...], ...]
@@ -53,31 +53,6 @@ class BlockMatrix:
     def to(self, device: torch.device | str) -> BlockMatrix:
         parts = tuple(tuple(m.to(device) for m in row) for row in self.parts)
         return BlockMatrix(parts, self.row_starts, self.col_starts)
-
-    def __getitem__(self, index) -> np.ndarray | Tensor:
-        rows, cols = index
-        numpy = isinstance(rows, np.ndarray) or isinstance(cols, np.ndarray)
-        r = torch.as_tensor(np.asarray(rows) if numpy else rows, device=self.device).long()
-        c = torch.as_tensor(np.asarray(cols) if numpy else cols, device=self.device).long()
-        if r.dim() == 2 and c.dim() == 2 and r.size(1) == 1 and c.size(0) == 1:
-            out = self._block(r.reshape(-1), c.reshape(-1))
-        else:
-            r, c = torch.broadcast_tensors(r, c)
-            out = self._entries(r.reshape(-1), c.reshape(-1)).view(r.shape)
-        return out.cpu().numpy() if numpy else out
-
-    def rows(self, start: int, stop: int) -> Tensor:
-        """Rows [start, stop) as a dense block."""
-        return self._block(
-            torch.arange(start, stop, device=self.device), torch.arange(self.shape[1], device=self.device)
-        )
-
-    def entries(self, start: int, stop: int) -> ChainConnection:
-        """The finite entries of rows [start, stop) as edges (row - start -> column)."""
-        block = self.rows(start, stop)
-        src, dst = torch.nonzero(torch.isfinite(block), as_tuple=True)
-        none = torch.zeros(0, device=self.device)
-        return ChainConnection(-1, src, dst, block[src, dst], none, -1, none.long())
 
     def _which(self, index: Tensor, starts: tuple[int, ...]) -> Tensor:
         return torch.searchsorted(torch.tensor(starts, device=index.device), index, right=True) - 1

@@ -26,13 +26,11 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
-from graphcurv.neural.curvature.blocks import BlockMatrix
 from graphcurv.neural.curvature.chain import ChainConnection
+from graphcurv.neural.curvature.indexed import IndexedMatrix
 from graphcurv.neural.curvature.local import LocalMatrix
-from graphcurv.neural.curvature.shifted import ShiftMatrix, _Into, compose, diagonal_lengths, length_table
+from graphcurv.neural.curvature.shifted import ShiftMatrix, WindowTerm, compose, diagonal_lengths, length_table
 from graphcurv.neural.memory import DENSE_ENTRIES, ROW_ENTRIES
-
-INDEXED = (LocalMatrix, ShiftMatrix, BlockMatrix)  # distance matrices read by index, not held dense
 
 CHUNK = 1 << 22  # path pairs or matrix entries handled at once
 
@@ -141,7 +139,7 @@ class LayerPairDistances:
             if x == y:
                 result = ShiftMatrix.identity(shapes[x], self.chain.links[0].length.device)
             else:
-                terms: list[_Into] | None = []
+                terms: list[WindowTerm] | None = []
                 for k in self.chain.into(y):
                     z = self.chain.links[k].source
                     if z != x and not self.reaches(x, z):
@@ -150,7 +148,7 @@ class LayerPairDistances:
                     if lengths is None or before is None:
                         terms = None
                         break
-                    terms.append(_Into(self.chain.links[k].grid, lengths, before, diagonal_lengths(lengths)))
+                    terms.append(WindowTerm(self.chain.links[k].grid, lengths, before, diagonal_lengths(lengths)))
                 result = compose(terms, shapes[y]) if terms else None
         self._shifted[key] = result
         return result
@@ -179,7 +177,7 @@ class LayerPairDistances:
                     term = two_hop(_source_rows(chain.links[first], start, stop), link, rows, sizes[z], sizes[y])
                 else:
                     before = self.between(x, z)
-                    if isinstance(before, INDEXED):  # join its finite entries with the edges z -> y
+                    if isinstance(before, IndexedMatrix):  # join its finite entries with the edges z -> y
                         term = two_hop(before.entries(start, stop), link, rows, sizes[z], sizes[y])
                     else:
                         term = three_hop(before[start:stop], link, sizes[y])

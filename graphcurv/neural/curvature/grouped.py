@@ -36,8 +36,8 @@ from torch import Tensor
 
 from graphcurv import arrays as xp
 from graphcurv.neural.curvature.certificates import edge_bounds, shared_problem
-from graphcurv.neural.curvature.distances import INDEXED
 from graphcurv.neural.curvature.groups import ConnectionGroups, SideClasses, connection_groups, side_classes
+from graphcurv.neural.curvature.indexed import IndexedMatrix
 from graphcurv.neural.curvature.measures import SideLayout, side_measures
 from graphcurv.neural.curvature.sample import (
     UNTRUNCATED,
@@ -358,9 +358,11 @@ class _ConnectionSolver:
             rank = np.arange(edges.size) - np.repeat(first, np.diff(np.r_[first, edges.size]))
             now = rank < take
             waits = []
-            for g in np.unique(group[now]):
-                pick = edges[now & (group == g)]
-                waits.extend(self._submit(pick, opened[g][1], submit, max_entries))
+            picked, of = edges[now], group[now]
+            by_group = np.argsort(of, kind="stable")
+            picked, of = picked[by_group], of[by_group]
+            for part in np.split(np.arange(picked.size), np.flatnonzero(np.diff(of)) + 1):
+                waits.extend(self._submit(picked[part], opened[of[part[0]]][1], submit, max_entries))
             for index, wait in waits:
                 index = index.numpy()
                 w1 = wait().cpu().numpy()
@@ -476,7 +478,7 @@ def _numpy(matrix):
     """A dense distance matrix as a NumPy array; a local one (indexed the same way) on the CPU."""
     if matrix is None:
         return None
-    return matrix.to("cpu") if isinstance(matrix, INDEXED) else xp.to_numpy(matrix)
+    return matrix.to("cpu") if isinstance(matrix, IndexedMatrix) else xp.to_numpy(matrix)
 
 
 def _shave(mass: np.ndarray, amount: float) -> np.ndarray:

@@ -27,16 +27,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from graphcurv.errors import InsufficientMemoryError
 from graphcurv.neural.curvature.chain import ChainConnection
+from graphcurv.neural.curvature.indexed import IndexedMatrix
 
 
 @dataclass(frozen=True)
-class LocalMatrix:
+class LocalMatrix(IndexedMatrix):
     """The finite entries of a (rows x cols) float64 matrix, CSR: row r holds the columns
     ``col[ptr[r]:ptr[r+1]]`` (sorted) with values ``value[...]``; every other entry is inf."""
 
@@ -99,20 +99,6 @@ class LocalMatrix:
 
     def to(self, device: torch.device | str) -> LocalMatrix:
         return LocalMatrix(self.ptr.to(device), self.col.to(device), self.value.to(device), self.shape)
-
-    def __getitem__(self, index) -> np.ndarray | Tensor:
-        rows, cols = index
-        numpy = isinstance(rows, np.ndarray) or isinstance(cols, np.ndarray)
-        r = torch.as_tensor(np.asarray(rows) if numpy else rows, device=self.device).long()
-        c = torch.as_tensor(np.asarray(cols) if numpy else cols, device=self.device).long()
-        if r.dim() == 2 and c.dim() == 2 and r.size(1) == 1 and c.size(0) == 1:
-            out = self._block(r.reshape(-1), c.reshape(-1))
-        else:
-            r, c = torch.broadcast_tensors(r, c)
-            out = self._entries(r.reshape(-1), c.reshape(-1)).view(r.shape)
-        if numpy:
-            return out.cpu().numpy()
-        return out
 
     def _entries(self, r: Tensor, c: Tensor) -> Tensor:
         """Entry by entry: binary search of each column within its row."""

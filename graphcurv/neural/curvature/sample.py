@@ -27,7 +27,8 @@ from graphcurv import arrays as xp
 from graphcurv.neural.curvature import distances as distance_matrices
 from graphcurv.neural.curvature.blocks import stack_blocks
 from graphcurv.neural.curvature.chain import ChainConnection, NeuralChain
-from graphcurv.neural.curvature.distances import INDEXED, LayerPairDistances
+from graphcurv.neural.curvature.distances import LayerPairDistances
+from graphcurv.neural.curvature.indexed import IndexedMatrix
 from graphcurv.neural.curvature.measures import SideLayout, SideMeasures, point_masses, side_layout, side_measures
 from graphcurv.neural.curvature.problems import LayerDistances, build_edge_problems, problem_sizes
 from graphcurv.neural.memory import available_memory
@@ -106,12 +107,12 @@ def chain_geometry(chain: NeuralChain) -> ChainGeometry:
 
 def _to_backend(matrix):
     """Dense matrices as backend arrays (NumPy on the CPU); local ones stay as they are."""
-    return matrix if isinstance(matrix, INDEXED) else xp.to_backend(matrix)
+    return matrix if isinstance(matrix, IndexedMatrix) else xp.to_backend(matrix)
 
 
 def _to_tensor(matrix, device=None):
     """Dense matrices as tensors (on ``device`` if given); local ones moved there."""
-    if isinstance(matrix, INDEXED):
+    if isinstance(matrix, IndexedMatrix):
         return matrix if device is None else matrix.to(device)
     return xp.to_tensor(matrix, device)
 

@@ -47,15 +47,15 @@ import itertools
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from graphcurv.neural.curvature.chain import ChainConnection
+from graphcurv.neural.curvature.indexed import IndexedMatrix
 
 
 @dataclass(frozen=True)
-class ShiftMatrix:
+class ShiftMatrix(IndexedMatrix):
     """D(X, Y) between layers of shapes ``source`` and ``target`` (channel first).
 
     ``classes[d][o]``: the border class of target position ``o`` along dimension ``d``;
@@ -101,31 +101,6 @@ class ShiftMatrix:
     def to(self, device: torch.device | str) -> ShiftMatrix:
         classes = tuple(c.to(device) for c in self.classes)
         return ShiftMatrix(self.source, self.target, self.stride, self.low, classes, self.table.to(device))
-
-    def __getitem__(self, index) -> np.ndarray | Tensor:
-        rows, cols = index
-        numpy = isinstance(rows, np.ndarray) or isinstance(cols, np.ndarray)
-        r = torch.as_tensor(np.asarray(rows) if numpy else rows, device=self.device).long()
-        c = torch.as_tensor(np.asarray(cols) if numpy else cols, device=self.device).long()
-        if r.dim() == 2 and c.dim() == 2 and r.size(1) == 1 and c.size(0) == 1:
-            out = self._block(r.reshape(-1), c.reshape(-1))
-        else:
-            r, c = torch.broadcast_tensors(r, c)
-            out = self._entries(r.reshape(-1), c.reshape(-1)).view(r.shape)
-        return out.cpu().numpy() if numpy else out
-
-    def rows(self, start: int, stop: int) -> Tensor:
-        """Rows [start, stop) as a dense block."""
-        r = torch.arange(start, stop, device=self.device)
-        c = torch.arange(self.shape[1], device=self.device)
-        return self._entries(r.repeat_interleave(c.numel()), c.repeat(r.numel())).view(r.numel(), c.numel())
-
-    def entries(self, start: int, stop: int) -> ChainConnection:
-        """The finite entries of rows [start, stop) as edges (row - start -> column)."""
-        block = self.rows(start, stop)
-        src, dst = torch.nonzero(torch.isfinite(block), as_tuple=True)
-        none = torch.zeros(0, device=self.device)
-        return ChainConnection(-1, src, dst, block[src, dst], none, -1, none.long())
 
     def _block(self, r: Tensor, c: Tensor) -> Tensor:
         """A dense block (rows ``r`` x columns ``c``): the class and cell of every pair of
@@ -224,7 +199,7 @@ def _valid(n_out: int, n_in: int, stride: int, pad: int, dilation: int, k: int) 
 
 
 @dataclass(frozen=True)
-class _Into:
+class WindowTerm:
     """A connection Z -> Y taking part in D(X, Y): its window, lengths and D(X, Z)."""
 
     grid: tuple[tuple[int, ...], ...]
@@ -233,7 +208,7 @@ class _Into:
     diagonal: Tensor | None  # per channel, when only c' = c_z has edges (pooling, skips)
 
 
-def compose(terms: list[_Into], target: tuple[int, ...]) -> ShiftMatrix | None:
+def compose(terms: list[WindowTerm], target: tuple[int, ...]) -> ShiftMatrix | None:
     """D(X, Y) from the connections into Y (the recursion above); None if their strides
     disagree (no single shift relates the positions)."""
     dims = len(target) - 1
@@ -245,20 +220,9 @@ def compose(terms: list[_Into], target: tuple[int, ...]) -> ShiftMatrix | None:
     classes, reps = zip(*(_classes(terms, target, d) for d in range(dims)))
     low, high = [], []
     for d in range(dims):
-        starts = [
-            t.before.stride[d] * (k * t.grid[3][d] - t.grid[2][d]) + t.before.low[d]
-            for t in terms
-            for k in range(t.grid[0][d])
-        ]
-        ends = [
-            s + t.before.box[d] - 1
-            for t in terms
-            for s in (
-                t.before.stride[d] * (k * t.grid[3][d] - t.grid[2][d]) + t.before.low[d] for k in range(t.grid[0][d])
-            )
-        ]
-        low.append(min(starts))
-        high.append(max(ends))
+        shifts = [(_shift(t, d, k), t.before.box[d]) for t in terms for k in range(t.grid[0][d])]
+        low.append(min(start for start, _ in shifts))
+        high.append(max(start + size - 1 for start, size in shifts))
     box = tuple(h - lo + 1 for lo, h in zip(low, high))
     cx, cy = first.source[0], target[0]
     counts = tuple(len(r) for r in reps)
@@ -270,7 +234,7 @@ def compose(terms: list[_Into], target: tuple[int, ...]) -> ShiftMatrix | None:
     return ShiftMatrix(first.source, tuple(target), stride, tuple(low), tuple(classes), table)
 
 
-def _classes(terms: list[_Into], target: tuple[int, ...], d: int) -> tuple[Tensor, list[int]]:
+def _classes(terms: list[WindowTerm], target: tuple[int, ...], d: int) -> tuple[Tensor, list[int]]:
     """Border classes along dimension d: positions whose cones (existing source positions
     at each offset, and their classes) match. Returns the class of each position and a
     representative of each class."""
@@ -296,7 +260,7 @@ def _classes(terms: list[_Into], target: tuple[int, ...], d: int) -> tuple[Tenso
     return torch.tensor(ids, dtype=torch.long, device=terms[0].before.device), reps
 
 
-def _accumulate(out: Tensor, term: _Into, rep: tuple[int, ...], low: list[int]) -> None:
+def _accumulate(out: Tensor, term: WindowTerm, rep: tuple[int, ...], low: list[int]) -> None:
     """Fold the paths through one connection into ``out`` (C_X, *box, C_Y), the table of
     the class whose representative target position is ``rep``."""
     kernel, stride, pad, dilation = term.grid
@@ -320,13 +284,17 @@ def _accumulate(out: Tensor, term: _Into, rep: tuple[int, ...], low: list[int]) 
         else:
             reached = _min_plus(block, term.lengths[:, :, flat_k].T)
         where = tuple(
-            slice(off, off + box[d])
-            for d, off in enumerate(
-                before.stride[d] * (k[d] * dilation[d] - pad[d]) + before.low[d] - low[d] for d in range(len(kernel))
-            )
+            slice(_shift(term, d, k[d]) - low[d], _shift(term, d, k[d]) - low[d] + box[d]) for d in range(len(k))
         )
         view = out[(slice(None), *where, slice(None))]
         torch.minimum(view, reached.view(cx, *box, -1), out=view)
+
+
+def _shift(term: WindowTerm, d: int, k: int) -> int:
+    """Along dimension d, the offset (from ``S_Y o``) of the first cell of D(X, Z)'s box
+    reached through kernel offset k: ``S_Z (k dilation - padding) + r_0(Z)``."""
+    _, _, pad, dilation = term.grid
+    return term.before.stride[d] * (k * dilation[d] - pad[d]) + term.before.low[d]
 
 
 def _min_plus(a: Tensor, b: Tensor) -> Tensor:
