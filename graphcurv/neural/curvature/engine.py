@@ -183,10 +183,9 @@ def _run_in_process(
         for position in range(run.done, len(order)):
             sample = activation[:, order[position]]
             if grouped is not None and not mean and position >= block_end:
-                block_start, block_end = _block(blocks, position)
-                positions = range(max(block_start, position), block_end)
-                samples = {p: activation[:, order[p]] for p in range(block_start, block_end)}
-                ahead, kept = _look_ahead(grouped, samples, positions, alpha, threshold, tol)
+                _, block_end = _block(blocks, position)
+                samples = {p: activation[:, order[p]] for p in range(position, block_end)}
+                ahead, kept = _look_ahead(grouped, samples, run, exact == "parameters", alpha, threshold, tol)
             if grouped is None:
                 kappa, dead, bound = sample_curvature(
                     geometry, sample, alpha, pool.submit, threshold=threshold, tol=tol
@@ -259,18 +258,31 @@ def _sample_order(count: int, labels: Tensor | None, checkpoints: Sequence[int])
     return order, stops
 
 
-def _look_ahead(grouped, samples: dict, positions, alpha: float, threshold: float, tol: float):
-    """Per connection: the smallest certified upper bound on each edge's score over
-    ``samples`` (no LP solved). The minimum over samples is at most this, so a problem
-    whose lower bound reaches it cannot lower the score, whichever sample it belongs to.
-    Also returns the bounds passes of the ``positions`` still to solve, by position,
-    while they fit in ``KEEP_BYTES`` (the solve pass then does not redo them)."""
+def _look_ahead(
+    grouped, samples: dict, run: _RunState, per_parameter: bool, alpha: float, threshold: float, tol: float
+):
+    """The bounds passes of the inputs of a block still to do (``samples``, by position;
+    no LP solved). Returns, per connection, the smallest certified upper bound on each
+    edge's score over them: the minimum over samples is at most this, so a problem whose
+    lower bound reaches it cannot lower the score, whichever sample it belongs to.
+
+    Each pass's settled values (certificates, closed forms, the dead rule) are exact, so
+    they go into the run's minima at once (a minimum is idempotent: a resume that redoes
+    these inputs folds the same values again, and the block never crosses a checkpoint).
+    The passes are then compacted (:meth:`~graphcurv.neural.curvature.grouped.PreparedSample.compact`:
+    the open LPs that can still undercut the ceiling so far, with their floors) and kept
+    for the solve pass, while they fit in ``KEEP_BYTES``; the solve pass redoes the others."""
+    chain = grouped.geometry.chain
     lowest, kept, held = None, {}, 0
     for position, sample in samples.items():
         prepared = prepare_sample(grouped, sample, alpha, threshold=threshold, tol=tol)
-        score = _bound_scores(prepared.upper(), prepared.dead_masks())
+        dead = prepared.dead_masks()
+        run.fold(prepared.settled(), dead, prepared.worst)
+        score = _bound_scores(prepared.upper(), dead)
         lowest = score if lowest is None else [torch.minimum(a, b) for a, b in zip(lowest, score)]
-        if position in positions and held + prepared.nbytes() <= KEEP_BYTES:
+        ceiling = _ceiling(chain, [torch.minimum(m, a) for m, a in zip(run.minimum, lowest)], per_parameter)
+        run.fold(prepared.compact(ceiling), [torch.zeros_like(d) for d in dead], 0.0)
+        if held + prepared.nbytes() <= KEEP_BYTES:
             kept[position] = prepared
             held += prepared.nbytes()
     return lowest, kept
@@ -357,12 +369,20 @@ class _RunState:
         )
 
     def add(self, kappa: list[Tensor], dead: list[Tensor], bound: float) -> None:
+        """One more sample done: its values into the minima (and the totals, with the mean)."""
+        self.fold(kappa, dead, bound)
+        if self.mean:
+            for total, value in zip(self.total, kappa):
+                total += value
+        self.done += 1
+
+    def fold(self, kappa: list[Tensor], dead: list[Tensor], bound: float) -> None:
+        """Values of a sample into the minima (edges hit by the dead rule with a hidden
+        source count ``DEAD_SCORE``; +inf counts nothing)."""
         for k, (value, is_dead) in enumerate(zip(kappa, dead)):
             score = torch.where(is_dead & (k >= 1), DEAD_SCORE, value)
             torch.minimum(self.minimum[k], score, out=self.minimum[k])
-            self.total[k] += value
         self.bound = max(self.bound, bound)
-        self.done += 1
 
     def save(self, path: Path) -> None:
         payload = {

@@ -151,7 +151,7 @@ def grouped_sample_curvature(
     pending = [(k, prepared.submit(k, submit, max_entries, ceiling, per_parameter)) for k in connections]
     for k, waits in pending:  # LPs were solving while later connections were prepared
         length = grouped.geometry.chain.links[k].length.cpu()
-        kappa = prepared.kappa[k]
+        kappa = prepared.kappa_of(k)
         for index, wait in waits:
             w1 = wait().cpu()
             kappa[index] = (1.0 - w1 / length[index]) / (1.0 - alpha)
@@ -229,7 +229,50 @@ class PreparedSample:
         link = self.grouped.geometry.chain.links[k]
         limit = None if ceiling is None else ceiling[k].detach().double().cpu().numpy()
         share = link.param_index.cpu().numpy() if per_parameter and link.param >= 0 else None
-        return solver.solve(opened, self.kappa[k].numpy(), submit, max_entries, share, limit)
+        return solver.solve(opened, self.kappa_of(k).numpy(), submit, max_entries, share, limit)
+
+    def kappa_of(self, k: int) -> Tensor:
+        """Connection k's values (after :meth:`compact`, +inf until LPs fill them in)."""
+        if self.kappa[k] is None:
+            self.kappa[k] = torch.full(
+                (self.grouped.geometry.chain.links[k].num_edges,), torch.inf, dtype=torch.float64
+            )
+        return self.kappa[k]
+
+    def settled(self) -> list[Tensor]:
+        """Per connection: the values settled by the bounds pass (certificates, closed
+        forms, the dead rule), +inf on the edges whose LP is open and on unchosen ones."""
+        out = []
+        for kappa, entry in zip(self.kappa, self.solvers):
+            kappa = torch.nan_to_num(kappa, nan=torch.inf)
+            if entry is not None:
+                for lp, _ in entry[1]:
+                    kappa[torch.from_numpy(lp)] = torch.inf
+            out.append(kappa.to(self.device))
+        return out
+
+    def compact(self, ceiling: list[Tensor]) -> list[Tensor]:
+        r"""Keep only what the LPs need, for a caller that has folded :meth:`settled`,
+        :meth:`dead_masks` and :meth:`upper` into its minima: per open LP its edge and
+        floor, dropping those whose floor already reaches ``ceiling`` (per connection,
+        a value each edge's LP must undercut to matter: one that includes this input's
+        upper bounds, as the look-ahead's does). The per-edge arrays go; later
+        :meth:`kappa_of` start at +inf, :meth:`dead_masks` are all False, and the solve
+        must get that ``ceiling`` (or a lower one). Returns, per connection, the floors
+        of the LPs dropped here (+inf elsewhere): the values skipped LPs would get, for
+        the caller to fold in too."""
+        dropped = []
+        for k, entry in enumerate(self.solvers):
+            out = torch.full((self.grouped.geometry.chain.links[k].num_edges,), torch.inf, dtype=torch.float64)
+            if entry is not None:
+                solver, opened = entry
+                limit = ceiling[k].detach().double().cpu().numpy()
+                self.solvers[k] = (solver, solver.compact(opened, limit, out.numpy()))
+            dropped.append(out.to(self.device))
+            self.kappa[k] = None
+            self.dead[k] = None
+            self.live[k] = None
+        return dropped
 
     def upper(self) -> list[Tensor]:
         """Per connection: a certified upper bound on every live edge's kappa (settled
@@ -243,19 +286,23 @@ class PreparedSample:
         return out
 
     def results(self) -> list[Tensor]:
-        return [t.to(self.device) for t in self.kappa]
+        return [self.kappa_of(k).to(self.device) for k in range(len(self.kappa))]
 
     def dead_masks(self) -> list[Tensor]:
-        return [t.to(self.device) for t in self.dead]
+        links = self.grouped.geometry.chain.links
+        return [
+            (torch.zeros(link.num_edges, dtype=torch.bool) if t is None else t).to(self.device)
+            for link, t in zip(links, self.dead)
+        ]
 
     def nbytes(self) -> int:
         """Memory held: the per-edge arrays (values, masks, bounds) and the open problems."""
         total = 0
         for kappa, entry in zip(self.kappa, self.solvers):
-            total += kappa.numel() * (8 + 2)
+            total += 0 if kappa is None else kappa.numel() * (8 + 2)
             if entry is not None:
                 solver, opened = entry
-                total += solver.floor.nbytes + solver.upper.nbytes
+                total += solver.floor.nbytes + (0 if solver.upper is None else solver.upper.nbytes)
                 total += sum(lp.nbytes + sum(a.nbytes for a in problem[:4]) for lp, problem in opened)
         return total
 
@@ -303,6 +350,21 @@ class _ConnectionSolver:
                 if lp.size:
                     opened.append((lp, problem))
         return opened
+
+    def compact(self, opened: list, limit: np.ndarray, dropped: np.ndarray) -> list:
+        """Drop the open LPs whose floor reaches ``limit`` (their floors go into
+        ``dropped``, as a skipped LP's value); keep the floors of the others only
+        (``self.floor`` becomes a :class:`_Floors`, ``self.upper`` None)."""
+        kept = []
+        for lp, problem in opened:
+            below = self.floor[lp] < limit[lp]
+            dropped[lp[~below]] = self.floor[lp[~below]]
+            self.stats.add(self.k, "skipped", int((~below).sum()))
+            if below.any():
+                kept.append((lp[below], problem))
+        edges = np.concatenate([lp for lp, _ in kept]) if kept else np.zeros(0, dtype=np.int64)
+        self.floor, self.upper = _Floors(edges, self.floor[edges]), None
+        return kept
 
     def solve(self, opened: list, kappa: np.ndarray, submit: Submit, max_entries: int, share, limit) -> list:
         """Phase 2: submit the LPs of the open edges that can still reach the minimum:
@@ -376,6 +438,10 @@ class _ConnectionSolver:
 
     def _limit(self, share, limit) -> np.ndarray | None:
         """Per edge: the value its floor must undercut for its LP to matter (None: all matter)."""
+        if self.upper is None:  # compacted: the caller's limit already holds this input's upper bounds
+            if limit is None:
+                raise ValueError("a compacted bounds pass needs the ceiling it was compacted for")
+            return limit
         if share is not None:
             smallest = np.full(int(share.max()) + 1 if share.size else 0, np.inf)
             np.minimum.at(smallest, share, self.upper)
@@ -514,3 +580,15 @@ def _longest(layout: SideLayout, activation: Tensor) -> np.ndarray:
     values = torch.where(activation[node] > 0, length.double(), 0.0)
     out = torch.zeros(ptr.numel() - 1, dtype=torch.float64).scatter_reduce(0, owner, values, reduce="amax")
     return out.numpy()
+
+
+class _Floors:
+    """Floors of some edges only, read by edge index like the full array (``floors[edges]``)."""
+
+    def __init__(self, edges: np.ndarray, floor: np.ndarray) -> None:
+        order = np.argsort(edges, kind="stable")
+        self.edges, self.floor = edges[order], floor[order]
+        self.nbytes = self.edges.nbytes + self.floor.nbytes
+
+    def __getitem__(self, edges: np.ndarray) -> np.ndarray:
+        return self.floor[np.searchsorted(self.edges, edges)]

@@ -115,10 +115,7 @@ class ShiftMatrix(IndexedMatrix):
         cells = math.prod(self.box)
         pair = base[row_pos_of[:, None], col_pos_of[None, :]]
         flat = pair + ((r // rows_at) * cells * cy)[:, None] + (c // cols_at)[None, :]
-        inside = pair >= 0
-        out = torch.full(pair.shape, float("inf"), dtype=torch.float64, device=self.device)
-        out[inside] = self.table.reshape(-1)[flat[inside]]
-        return out
+        return self._gather(flat, pair >= 0)
 
     def _cells(self, position: Tensor, position_out: Tensor) -> Tensor:
         """Flat table offset of (class, channel 0, cell, channel 0) for source positions
@@ -141,15 +138,18 @@ class ShiftMatrix(IndexedMatrix):
         return torch.where(inside, base, -1)
 
     def _entries(self, r: Tensor, c: Tensor) -> Tensor:
-        out = torch.full(r.shape, float("inf"), dtype=torch.float64, device=self.device)
         if r.numel() == 0:
-            return out
+            return torch.full(r.shape, float("inf"), dtype=torch.float64, device=self.device)
         rows_at, cols_at = math.prod(self.source[1:]), math.prod(self.target[1:])
         base = self._cells(r % rows_at, c % cols_at)
         flat = base + (r // rows_at) * math.prod(self.box) * self.target[0] + c // cols_at
-        inside = base >= 0
-        out[inside] = self.table.reshape(-1)[flat[inside]]
-        return out
+        return self._gather(flat, base >= 0)
+
+    def _gather(self, flat: Tensor, inside: Tensor) -> Tensor:
+        """Table entries at flat offsets ``flat``, inf where not ``inside`` (one gather, no
+        boolean indexing: offsets outside are clamped into the table, then masked)."""
+        values = self.table.reshape(-1).take(flat.clamp(0, self.table.numel() - 1))
+        return values.masked_fill_(~inside, float("inf"))
 
 
 def length_table(link: ChainConnection, source: tuple[int, ...], target: tuple[int, ...]) -> Tensor | None:

@@ -211,7 +211,7 @@ def test_kept_look_ahead_passes_give_the_scores_of_recomputed_ones(monkeypatch, 
     monkeypatch.setattr(grouped.PreparedSample, "connections", counting)
     kept = neural_curvature(graph, alpha=0.9, exact=exact)
     kept_calls, calls[:] = len(calls), []
-    monkeypatch.setattr(engine, "KEEP_BYTES", 0)
+    monkeypatch.setattr(engine, "KEEP_BYTES", -1)
     redone = neural_curvature(graph, alpha=0.9, exact=exact)
     assert (kept_calls, len(calls)) == (4, 8)  # one bounds pass per sample, or two
     for k in range(len(kept.edge_score)):
