@@ -96,12 +96,26 @@ def test_an_interrupted_run_resumes_and_leaves_no_partial_report(digits_model, t
     assert json.loads((out / "report.json").read_text())["communities"] is None
 
 
+def test_exact_parameters_gives_the_librarys_parameter_scores(digits_model, tmp_path, capsys):
+    path, model = digits_model
+    out = tmp_path / "report"
+    assert main(_args(path, "--exact", "parameters", "--no-communities", "-o", str(out))) == 0
+    inputs, labels = calibration_set(model, load_dataset("digits", split="val"), 2, seed=3)
+    expected = neural_curvature(export(model, inputs), 0.9, labels=labels, checkpoints=(1, 2), exact="parameters")
+    saved = torch.load(out / "scores.pt", weights_only=True)
+    for name, scores in expected.param_scores.items():
+        assert torch.equal(saved["param_scores"][name].nan_to_num(9.0), scores.nan_to_num(9.0))
+    assert json.loads((out / "report.json").read_text())["exact"] == "parameters"
+    assert main(_args(path, "--exact", "some", "-o", str(tmp_path / "other"))) == 1
+    assert "--exact" in capsys.readouterr().err and not (tmp_path / "other").exists()
+
+
 def test_help_explains_every_option(capsys):
     assert main(["analyze", "--help"]) == 0
     text = capsys.readouterr().out
     for option in ("--dataset", "--per-class", "--alpha", "--output", "--top", "--state", "--no-communities"):
         assert option in text
-    for option in ("--workers", "--seed", "--arch", "--trust-pickle", "--data-root"):
+    for option in ("--workers", "--seed", "--arch", "--trust-pickle", "--data-root", "--exact"):
         assert option in text
 
 

@@ -132,9 +132,9 @@ def neural_curvature(
     grouped = grouped_geometry(geometry) if engine == "grouped" else None
     signature = _signature(chain, activation)
     run = (
-        _RunState.fresh(chain, alpha, signature, mean)
+        _RunState.fresh(chain, alpha, signature, mean, exact)
         if state is None
-        else _RunState.load_or_fresh(Path(state), chain, alpha, signature, mean)
+        else _RunState.load_or_fresh(Path(state), chain, alpha, signature, mean, exact)
     )
     report(progress, run.done, len(order), "neural curvature")
     blocks = sorted({*stops.values(), len(order)})  # look-ahead never crosses a checkpoint
@@ -330,19 +330,24 @@ class _RunState:
     bound: float
     checkpoints: dict[int, dict[str, Tensor]]
     mean: bool = False
+    exact: str = "edges"
 
     @classmethod
-    def fresh(cls, chain: NeuralChain, alpha: float, signature: list, mean: bool = False) -> _RunState:
+    def fresh(
+        cls, chain: NeuralChain, alpha: float, signature: list, mean: bool = False, exact: str = "edges"
+    ) -> _RunState:
         device = chain.links[0].length.device
         sizes = [link.num_edges for link in chain.links]
         minimum = [torch.full((n,), float("inf"), dtype=torch.float64, device=device) for n in sizes]
         total = [torch.zeros(n, dtype=torch.float64, device=device) for n in sizes]
-        return cls(alpha, signature, 0, minimum, total, 0.0, {}, mean)
+        return cls(alpha, signature, 0, minimum, total, 0.0, {}, mean, exact)
 
     @classmethod
-    def load_or_fresh(cls, path: Path, chain: NeuralChain, alpha: float, signature: list, mean: bool) -> _RunState:
+    def load_or_fresh(
+        cls, path: Path, chain: NeuralChain, alpha: float, signature: list, mean: bool, exact: str = "edges"
+    ) -> _RunState:
         if not path.exists():
-            return cls.fresh(chain, alpha, signature, mean)
+            return cls.fresh(chain, alpha, signature, mean, exact)
         try:
             saved = torch.load(path, weights_only=True, map_location=chain.links[0].length.device)
         except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
@@ -355,6 +360,11 @@ class _RunState:
             raise GraphcurvError(
                 f"{path} holds a run without the mean over samples; resume it without mean, or start afresh"
             )
+        if exact == "edges" and saved.get("exact", "edges") == "parameters":
+            raise GraphcurvError(
+                f"{path} holds a run with exact='parameters', whose edge minima may be lower bounds; "
+                "resume it with exact='parameters', or start afresh"
+            )
         checkpoints = {int(k): v for k, v in saved["checkpoints"].items()}
         kept = mean  # a run resumed without the mean stops keeping it exact
         return cls(
@@ -366,6 +376,7 @@ class _RunState:
             saved["bound"],
             checkpoints,
             kept,
+            "parameters" if "parameters" in (exact, saved.get("exact")) else "edges",
         )
 
     def add(self, kappa: list[Tensor], dead: list[Tensor], bound: float) -> None:
@@ -395,6 +406,7 @@ class _RunState:
             "bound": self.bound,
             "checkpoints": {str(k): v for k, v in self.checkpoints.items()},
             "mean": self.mean,
+            "exact": self.exact,
         }
         with atomic_path(path) as tmp:
             torch.save(payload, tmp)

@@ -218,3 +218,22 @@ def test_kept_look_ahead_passes_give_the_scores_of_recomputed_ones(monkeypatch, 
         assert torch.equal(kept.edge_score[k], redone.edge_score[k])
     for name, value in kept.param_scores.items():
         assert torch.equal(value.nan_to_num(9.0), redone.param_scores[name].nan_to_num(9.0))
+
+
+def test_a_parameters_run_does_not_resume_as_an_edges_run(tmp_path):
+    """Edge minima of exact='parameters' may be lower bounds: resuming them as exact
+    edge scores would be wrong, so it is refused; the other way round is fine."""
+    torch.manual_seed(6)
+    graph = export(_conv_network(7), torch.randn(2, 1, 9, 9))
+    state = tmp_path / "state.pt"
+    first = neural_curvature(graph, exact="parameters", state=state)
+    with pytest.raises(GraphcurvError, match="exact='parameters'"):
+        neural_curvature(graph, state=state)
+    again = neural_curvature(graph, exact="parameters", state=state)  # all done: the saved scores
+    for name, value in first.param_scores.items():
+        assert torch.equal(value.nan_to_num(9.0), again.param_scores[name].nan_to_num(9.0))
+    edges_state = tmp_path / "edges.pt"
+    edges = neural_curvature(graph, state=edges_state)
+    resumed = neural_curvature(graph, exact="parameters", state=edges_state)
+    for name, value in edges.param_scores.items():
+        assert torch.equal(value.nan_to_num(9.0), resumed.param_scores[name].nan_to_num(9.0))
