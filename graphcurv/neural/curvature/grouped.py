@@ -59,6 +59,7 @@ class GroupedGeometry:
 
     geometry: ChainGeometry
     groups: list[ConnectionGroups | None]
+    spread: list[SideClasses | None] = field(default_factory=list)  # the one spread side's classes
 
 
 @dataclass
@@ -83,14 +84,16 @@ class EngineStats:
 
 def grouped_geometry(geometry: ChainGeometry) -> GroupedGeometry:
     """Group the edges of every connection with spread measures on both ends (input-independent)."""
-    links, groups = geometry.chain.links, []
+    links, groups, spread = geometry.chain.links, [], []
     for k, link in enumerate(links):
         before, after = geometry.before[k], geometry.after[k]
+        one = after if before is None else before
+        spread.append(side_classes(one) if (before is None) != (after is None) else None)
         if before is None or after is None:
             groups.append(None)
             continue
         groups.append(connection_groups(link.src, link.dst, side_classes(before), side_classes(after)))
-    return GroupedGeometry(geometry, groups)
+    return GroupedGeometry(geometry, groups, spread)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class _ClassMeasures:
     mass: np.ndarray
     moved: np.ndarray
     has_side: np.ndarray
+    centre: np.ndarray
 
     def of(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         return self.node[self.ptr[k] : self.ptr[k + 1]], self.mass[self.ptr[k] : self.ptr[k + 1]]
@@ -203,7 +207,12 @@ class PreparedSample:
             kappa = torch.ones(link.num_edges, dtype=torch.float64)
             kappa[~chosen] = torch.nan
             groups, entry = self.grouped.groups[k], None
-            if groups is None:  # a point mass on one side: the per-edge engine's closed form
+            spread = self.grouped.spread[k] if self.grouped.spread else None
+            if spread is not None:  # a point mass on one side: the closed form, once per class
+                index = torch.nonzero(live).flatten().numpy()
+                kappa[index] = torch.from_numpy(_closed_form(geometry, spread, k, index, values, alpha))
+                stats.add(k, "closed_form", int(index.size))
+            elif groups is None:  # point masses on both sides: the per-edge engine's closed form
                 src, dst = layer_sides(geometry, values, k, alpha, 0.0)
                 index = torch.nonzero(live).flatten()
                 w1 = point_mass_w1(geometry, k, index, src, dst).cpu()
@@ -540,6 +549,41 @@ class _ConnectionSolver:
         return waits
 
 
+def _closed_form(geometry, classes: SideClasses, k: int, edges: np.ndarray, values: Tensor, alpha: float) -> np.ndarray:
+    r"""kappa_N of ``edges`` of a connection with a point mass on one side, per class.
+
+    Targets spread (sources are input nodes): :math:`W_1 = m_j(j)\,d(i, j) + \sum_s m_j(s) D_2[i, s]`,
+    and every j of a class has the same measure, so the sum is one dot product per
+    (source, class) pair, not per edge; sources spread (targets are logits) likewise with
+    :math:`\sum_p m_i(p) D_2[p, j]`. Untruncated measures; D2 entries no measure weighs
+    may be inf and count 0 (as :func:`~graphcurv.neural.curvature.sample.point_mass_w1`)."""
+    link, distances = geometry.chain.links[k], geometry.distances[k]
+    targets_spread = geometry.before[k] is None
+    if targets_spread:
+        layout, nodes, matrix = geometry.after[k], geometry.after_nodes[k], _numpy(distances.after)
+        centre, other = link.dst.cpu().numpy()[edges], link.src.cpu().numpy()[edges]
+    else:
+        layout, nodes, matrix = geometry.before[k], geometry.before_nodes[k], _numpy(distances.before)
+        centre, other = link.src.cpu().numpy()[edges], link.dst.cpu().numpy()[edges]
+    length = link.length.cpu().numpy()[edges]
+    measures = _class_measures(layout, classes, values[nodes.cpu()], alpha, 0.0)
+    cls, width = classes.of[centre].astype(np.int64), int(other.max(initial=0)) + 1
+    pairs, pair_of = np.unique(cls * width + other, return_inverse=True)
+    pair_class, pair_other = pairs // width, pairs % width
+    spread = np.zeros(pairs.size)
+    starts = np.flatnonzero(np.r_[True, pair_class[1:] != pair_class[:-1]]) if pairs.size else np.zeros(0, np.int64)
+    for a, b in zip(starts, np.r_[starts[1:], pairs.size]):
+        t = int(pair_class[a])
+        node, mass = measures.of(t)
+        if node.size == 0:
+            continue
+        rows = pair_other[a:b]
+        block = matrix[np.ix_(rows, node)] if targets_spread else matrix[np.ix_(node, rows)].T
+        spread[a:b] = np.where(np.isinf(block), 0.0, block) @ mass
+    w1 = measures.centre[cls] * length + spread[pair_of.reshape(-1)]
+    return (1.0 - w1 / length) / (1.0 - alpha)
+
+
 def _numpy(matrix):
     """A dense distance matrix as a NumPy array; a local one (indexed the same way) on the CPU."""
     if matrix is None:
@@ -570,7 +614,9 @@ def _class_measures(layout: SideLayout, classes: SideClasses, activation: Tensor
     )
     m = side_measures(sub, activation, alpha, threshold)
     has_side = m.ptr[1:] > m.ptr[:-1]  # some neighbour kept (all truncated away cannot happen: 1 - alpha >> threshold)
-    return _ClassMeasures(m.ptr.numpy(), m.node.numpy(), m.mass.numpy(), m.moved.numpy(), has_side.numpy())
+    return _ClassMeasures(
+        m.ptr.numpy(), m.node.numpy(), m.mass.numpy(), m.moved.numpy(), has_side.numpy(), m.centre_mass.numpy()
+    )
 
 
 def _longest(layout: SideLayout, activation: Tensor) -> np.ndarray:
