@@ -44,6 +44,11 @@ def two_hop(first: ChainConnection, second: ChainConnection, n_source: int, n_mi
     out_count = torch.bincount(second.src, minlength=n_middle)
     in_ptr, out_ptr = _offsets(in_count), _offsets(out_count)
     pairs = (in_count * out_count).cumsum(0)
+    total = int(pairs[-1]) if n_middle else 0
+    dense = n_source * n_middle * n_target
+    if 2 * total >= dense and max(n_source * n_middle, n_middle * n_target) <= DENSE_ENTRIES:
+        # most path pairs exist (dense layers): a dense min-plus product, same sums and minima
+        return _min_plus(_dense(first, n_source, n_middle), _dense(second, n_middle, n_target))
     start = 0
     while start < n_middle:  # middle nodes [start, stop) have at most CHUNK pairs (or one node)
         base = int(pairs[start - 1]) if start else 0
@@ -59,6 +64,27 @@ def two_hop(first: ChainConnection, second: ChainConnection, n_source: int, n_mi
         out.scatter_reduce_(0, flat, first.length[e1r] + second.length[e2], reduce="amin")
         start = stop
     return out.view(n_source, n_target)
+
+
+def _dense(link: ChainConnection, rows: int, cols: int) -> Tensor:
+    """The connection's lengths as a dense (rows, cols) matrix, inf where no edge."""
+    out = torch.full((rows * cols,), float("inf"), dtype=torch.float64, device=link.length.device)
+    out.scatter_reduce_(0, link.src * cols + link.dst, link.length.double(), reduce="amin")
+    return out.view(rows, cols)
+
+
+def _min_plus(a: Tensor, b: Tensor) -> Tensor:
+    r"""(a (x) b)[p, j] = min_i a[p, i] + b[i, j], in row chunks of about ``CHUNK`` entries.
+
+    >>> inf = float("inf")
+    >>> _min_plus(torch.tensor([[1.0, 2.0]]), torch.tensor([[5.0, inf], [1.0, 4.0]])).tolist()
+    [[3.0, 6.0]]
+    """
+    out = torch.empty((a.size(0), b.size(1)), dtype=torch.float64, device=a.device)
+    step = max(1, CHUNK // max(a.size(1) * b.size(1), 1))
+    for start in range(0, a.size(0), step):
+        out[start : start + step] = (a[start : start + step, :, None] + b[None]).amin(1)
+    return out
 
 
 def three_hop(d2: Tensor, third: ChainConnection, n_target: int) -> Tensor:
