@@ -38,7 +38,7 @@ import torch
 from torch import Tensor
 
 from graphcurv.errors import GraphcurvError
-from graphcurv.transport.problems import TransportProblems
+from graphcurv.transport.problems import BorderedProblems, TransportProblems
 
 try:  # POT's compiled solver; not public API. Its first five positional arguments
     # (a, b, M, max_iter, numThreads) are the same in every POT this package allows;
@@ -241,6 +241,13 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _solve_bordered(problems: BorderedProblems, certify: bool, tol: float) -> np.ndarray:
+    """:func:`_solve_arrays` of a :class:`BorderedProblems` batch, expanded here (in the
+    solver process)."""
+    a, b, cost, a_ptr, b_ptr, c_ptr = problems.packed()
+    return _solve_arrays((a, _balanced_targets(a, b, a_ptr, b_ptr), cost, a_ptr, b_ptr, c_ptr), certify, tol)
+
+
 def _numpy_batch(problems: TransportProblems) -> Arrays:
     a, b, cost, a_ptr, b_ptr, c_ptr = (
         np.ascontiguousarray(t.detach().cpu().numpy().astype(np.float64 if t.is_floating_point() else np.int64))
@@ -321,18 +328,27 @@ class ExactSolverPool:
             return [fn(item) for item in items]
         return list(self._pool.map(fn, items))
 
-    def submit(self, problems: TransportProblems):
-        device = problems.device
-        arrays = _numpy_batch(problems)
+    def submit(self, problems: TransportProblems | BorderedProblems):
+        """Start solving a batch; returns a function that waits for its (B,) W1 tensor (on
+        the batch's device; a :class:`BorderedProblems` batch gives a CPU tensor)."""
+        if isinstance(problems, BorderedProblems):
+            device, solve = torch.device("cpu"), _solve_bordered
+            pieces = problems.split(self.piece_entries) if self._pool is not None else [problems]
+            sizes = [piece.entries for piece in pieces]
+        else:
+            device, solve = problems.device, _solve_arrays
+            arrays = _numpy_batch(problems)
+            pieces = _pieces(arrays, self.piece_entries) if self._pool is not None else [arrays]
+            sizes = [int(piece[2].size) for piece in pieces]
         if self._pool is None:
-            result = torch.from_numpy(_solve_arrays(arrays, self.certify, self.certify_tol)).to(device)
+            result = torch.from_numpy(solve(pieces[0], self.certify, self.certify_tol)).to(device)
             return lambda: result
         futures = []
-        for piece in _pieces(arrays, self.piece_entries):
+        for piece, size in zip(pieces, sizes):
             self._throttle()
-            futures.append(self._pool.submit(_solve_arrays, piece, self.certify, self.certify_tol))
-            self._in_flight.append((futures[-1], int(piece[2].size)))
-            self._queued += int(piece[2].size)
+            futures.append(self._pool.submit(solve, piece, self.certify, self.certify_tol))
+            self._in_flight.append((futures[-1], size))
+            self._queued += size
         return lambda: torch.from_numpy(np.concatenate([f.result() for f in futures])).to(device)
 
     def _throttle(self) -> None:

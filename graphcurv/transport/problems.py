@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -121,3 +122,65 @@ def _gather_segments(values: Tensor, ptr: Tensor, index: Tensor) -> tuple[Tensor
     seg = torch.repeat_interleave(torch.arange(index.numel(), device=ptr.device), lengths)
     within = torch.arange(total, device=ptr.device) - new_ptr[:-1][seg]
     return values[ptr[index][seg] + within], new_ptr
+
+
+@dataclass(frozen=True)
+class BorderedProblems:
+    r"""Transport problems that share their masses and most of their cost (NumPy arrays).
+
+    Problem e moves ``[centre, *mu]`` onto ``[centre, *nu]`` at the cost
+
+    .. math::
+        C_e = \begin{pmatrix} \mathrm{corner}_e & \mathrm{rows}_e \\ \mathrm{cols}_e^\top & \mathrm{block} \end{pmatrix},
+
+    so a batch of n problems ships ``n (1 + P + S)`` numbers and one P x S block instead
+    of ``n (1 + P)(1 + S)``: the solver process expands them (:meth:`packed`).
+
+    >>> import numpy as np
+    >>> p = BorderedProblems(0.5, np.array([0.5]), np.array([0.5]), np.array([[2.0]]),
+    ...                      np.array([1.0, 3.0]), np.array([[4.0], [5.0]]), np.array([[6.0], [7.0]]))
+    >>> p.num_problems, p.packed()[2].tolist()
+    (2, [1.0, 4.0, 6.0, 2.0, 3.0, 5.0, 7.0, 2.0])
+    """
+
+    centre: float
+    mu: np.ndarray
+    nu: np.ndarray
+    block: np.ndarray  # (P, S)
+    corner: np.ndarray  # (n,)
+    rows: np.ndarray  # (n, S)
+    cols: np.ndarray  # (n, P)
+
+    @property
+    def num_problems(self) -> int:
+        return int(self.corner.size)
+
+    @property
+    def entries(self) -> int:
+        return self.num_problems * (1 + self.mu.size) * (1 + self.nu.size)
+
+    def split(self, max_entries: int) -> list[BorderedProblems]:
+        """Consecutive sub-batches of about ``max_entries`` cost entries (at least one problem) each."""
+        step = max(1, max_entries // ((1 + self.mu.size) * (1 + self.nu.size)))
+        return [
+            BorderedProblems(
+                self.centre, self.mu, self.nu, self.block, self.corner[s : s + step], self.rows[s : s + step],
+                self.cols[s : s + step],
+            )
+            for s in range(0, self.num_problems, step)
+        ]  # fmt: skip
+
+    def packed(self) -> tuple[np.ndarray, ...]:
+        """The ragged layout of :class:`TransportProblems`: (a, b, cost, a_ptr, b_ptr, cost_ptr)."""
+        n, p, s = self.num_problems, self.mu.size, self.nu.size
+        a_side, b_side = np.r_[self.centre, self.mu], np.r_[self.centre, self.nu]
+        cost = np.empty((n, 1 + p, 1 + s))
+        cost[:, 0, 0] = self.corner
+        cost[:, 0, 1:] = self.rows
+        cost[:, 1:, 0] = self.cols
+        cost[:, 1:, 1:] = self.block
+        step = np.arange(n + 1, dtype=np.int64)
+        return (
+            np.tile(a_side, n), np.tile(b_side, n), cost.reshape(-1), step * (1 + p), step * (1 + s),
+            step * (1 + p) * (1 + s),
+        )  # fmt: skip

@@ -267,3 +267,24 @@ def test_two_point_values_do_not_depend_on_the_rest_of_the_batch():
 def _numpy_arrays(a, b, cost):
     ptr = lambda n: np.array([0, n])  # noqa: E731
     return a, b, cost.ravel(), ptr(a.size), ptr(b.size), ptr(cost.size)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bordered_problems_equal_pot_per_problem(workers):
+    """A batch sharing masses and a cost block, with one border per problem, expanded in
+    the solver process: each value equals ot.emd2 on the problem built by hand."""
+    from graphcurv.transport.exact import ExactSolverPool
+    from graphcurv.transport.problems import BorderedProblems
+
+    rng = np.random.default_rng(5)
+    p, s, n = 4, 6, 9
+    mu, nu = rng.random(p), rng.random(s)
+    mu, nu = 0.1 * mu / mu.sum(), 0.1 * nu / nu.sum()
+    block, rows, cols, corner = rng.random((p, s)) + 1, rng.random((n, s)) + 1, rng.random((n, p)) + 1, rng.random(n)
+    problems = BorderedProblems(0.9, mu, nu, block, corner, rows, cols)
+    with ExactSolverPool(workers, piece_entries=2 * (1 + p) * (1 + s)) as pool:  # several pieces
+        values = pool.submit(problems)().numpy()
+    for e in range(n):
+        cost = np.block([[np.array([[corner[e]]]), rows[e][None, :]], [cols[e][:, None], block]])
+        expected = ot.emd2(np.r_[0.9, mu], np.r_[0.9, nu], cost)
+        assert values[e] == pytest.approx(expected, abs=1e-12)

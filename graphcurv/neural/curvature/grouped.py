@@ -48,7 +48,7 @@ from graphcurv.neural.curvature.sample import (
     layer_sides,
     point_mass_w1,
 )
-from graphcurv.transport.problems import TransportProblems
+from graphcurv.transport.problems import BorderedProblems
 
 CERTIFY_TOL = 1e-12  # upper - lower bound on kappa below which an edge counts as certified
 
@@ -519,32 +519,21 @@ class _ConnectionSolver:
         return d.copy()
 
     def _submit(self, edges: np.ndarray, problem: tuple, submit: Submit, max_entries: int) -> list:
-        """Exact LPs of the open edges of a group, in batches of about ``max_entries`` entries."""
+        """Exact LPs of the open edges of a group, in batches of about ``max_entries``
+        entries, shipped as the group's block plus each edge's border (the solver
+        process expands them)."""
         waits = []
         p, mu, s, nu, centre = problem
-        block = self.across[np.ix_(p, s)]
-        per = (1 + p.size) * (1 + s.size)
-        step = max(1, max_entries // per)
-        a_side = np.concatenate([[centre], mu])
-        b_side = np.concatenate([[centre], nu])
+        block = np.ascontiguousarray(self.across[np.ix_(p, s)])
+        step = max(1, max_entries // ((1 + p.size) * (1 + s.size)))
         for start in range(0, edges.size, step):
             part = edges[start : start + step]
             i, j, d = self.src[part], self.dst[part], self.length[part]
-            cost = np.empty((part.size, 1 + p.size, 1 + s.size))
-            cost[:, 0, 0] = d
-            cost[:, 0, 1:] = self.after[np.ix_(i, s)]
-            cost[:, 1:, 0] = self.before[np.ix_(p, j)].T
-            cost[:, 1:, 1:] = block
-            n = part.size
-            problems = TransportProblems(
-                torch.from_numpy(np.tile(a_side, n)),
-                torch.from_numpy(np.tile(b_side, n)),
-                torch.from_numpy(cost.reshape(-1)),
-                torch.arange(n + 1) * a_side.size,
-                torch.arange(n + 1) * b_side.size,
-                torch.arange(n + 1) * per,
+            rows, cols = self.after[np.ix_(i, s)], self.before[np.ix_(p, j)].T
+            problems = BorderedProblems(
+                centre, mu, nu, block, d, np.ascontiguousarray(rows), np.ascontiguousarray(cols)
             )
-            self.stats.add(self.k, "solved", n)
+            self.stats.add(self.k, "solved", part.size)
             waits.append((torch.from_numpy(part), submit(problems)))
         return waits
 

@@ -32,10 +32,10 @@ from graphcurv.neural.curvature.indexed import IndexedMatrix
 from graphcurv.neural.curvature.measures import SideLayout, SideMeasures, point_masses, side_layout, side_measures
 from graphcurv.neural.curvature.problems import LayerDistances, build_edge_problems, problem_sizes
 from graphcurv.neural.memory import available_memory
-from graphcurv.transport.problems import TransportProblems
+from graphcurv.transport.problems import BorderedProblems, TransportProblems
 
 UNTRUNCATED = 1e-200  # masses below this are dropped even on the exact retry (the solver's floor)
-Submit = Callable[[TransportProblems], Callable[[], Tensor]]
+Submit = Callable[[TransportProblems | BorderedProblems], Callable[[], Tensor]]
 
 
 @dataclass
