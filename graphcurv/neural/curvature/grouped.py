@@ -70,6 +70,7 @@ class EngineStats:
     groups: int = 0
     certified: int = 0
     stay: int = 0
+    partial: int = 0
     closed_form: int = 0
     solved: int = 0
     skipped: int = 0
@@ -496,13 +497,16 @@ class _ConnectionSolver:
             # unreachable pairs: leave them to the LP, as the per-edge engine does
             return edges, (p, mu, s, nu, centre), done
         shared = shared_problem(mu, nu, block)
-        bounds = edge_bounds(centre, shared, mu, nu, rows, cols, edge_row.reshape(-1), edge_col.reshape(-1), d)
+        bounds = edge_bounds(
+            centre, shared, mu, nu, rows, cols, edge_row.reshape(-1), edge_col.reshape(-1), d, block=block
+        )
         low_kappa = (1.0 - bounds.upper / d) / (1.0 - self.alpha)
         high_kappa = (1.0 - bounds.lower / d) / (1.0 - self.alpha)
         certified = high_kappa - low_kappa <= CERTIFY_TOL * np.maximum(1.0, np.abs(low_kappa))
         kappa[edges[certified]] = low_kappa[certified]
         self.stats.add(self.k, "certified", int(certified.sum()))
         self.stats.add(self.k, "stay", int((certified & bounds.stay).sum()))
+        self.stats.add(self.k, "partial", int((certified & bounds.partial).sum()))
         self.floor[edges] = low_kappa - bound  # the exact (untruncated) kappa lies in [floor, upper]
         self.upper[edges] = high_kappa + bound
         open_ = ~certified

@@ -13,7 +13,7 @@ from graphcurv.neural.curvature import neural_chain, neural_curvature, reference
 from graphcurv.neural.curvature.certificates import edge_bounds, shared_problem
 from graphcurv.neural.curvature.grouped import EngineStats, grouped_geometry, grouped_sample_curvature
 from graphcurv.neural.curvature.groups import side_classes
-from graphcurv.neural.curvature.sample import chain_geometry
+from graphcurv.neural.curvature.sample import chain_geometry, sample_curvature
 from graphcurv.transport.exact import ExactSolverPool
 
 
@@ -79,11 +79,16 @@ def _edge_w1(centre, mu, nu, d, row, col, block):
 # (mu, nu, d, D2[i, S], D2[P, j], D3[P, S]) with centre 0.9, by hand:
 # stay: P -> S is cheap, detours through i and j are long: W1 = 0.9 * 1 + 0.1 * 1 = 1.0 (t = 0);
 # reroute: P -> S is long, detours are short: W1 = 0.8 * 1 + 0.1 + 0.1 = 1.0 (t = 1 - alpha);
-# neither: p1 -> s1 stays (free), p2 -> s2 is rerouted: W1 = 0.85 + 0.05 + 0.05 = 0.95, below both plans (1.4).
+# swap: p1 -> s1 stays (free), p2 -> s2 is rerouted: W1 = 0.85 + 0.05 + 0.05 = 0.95, below both plans (1.4),
+#   and exactly the swap plan (reroute the arcs of the shared plan that gain on their own);
+# neither: the shared plan is p1 -> s1, p2 -> s2 (0.6); the optimum reroutes along a chain,
+#   i -> s1, p1 -> s2, p2 -> j: W1 = 0.85 + 0.1 + 0.3 + 0.15 = 1.4, below every plan that
+#   reroutes single arcs (1.5): an LP is needed.
 CASES = {
     "stay": ([0.1], [0.1], 1.0, [5.0], [5.0], [[1.0]], 1.0),
     "reroute": ([0.1], [0.1], 1.0, [1.0], [1.0], [[10.0]], 1.0),
-    "neither": ([0.05, 0.05], [0.05, 0.05], 1.0, [5.0, 1.0], [5.0, 1.0], [[0.0, 10.0], [10.0, 10.0]], 0.95),
+    "swap": ([0.05, 0.05], [0.05, 0.05], 1.0, [5.0, 1.0], [5.0, 1.0], [[0.0, 10.0], [10.0, 10.0]], 0.95),
+    "neither": ([0.05, 0.05], [0.05, 0.05], 1.0, [2.0, 6.0], [8.0, 3.0], [[4.0, 6.0], [7.0, 8.0]], 1.4),
 }
 
 
@@ -94,12 +99,14 @@ def test_each_certificate_case_against_emd2(case):
     assert exact == pytest.approx(float(by_hand), abs=1e-12)
     shared = shared_problem(mu, nu, block)
     one = np.zeros(1, dtype=np.int64)
-    bounds = edge_bounds(0.9, shared, mu, nu, row[None, :], col[:, None], one, one, np.array([d]))
+    bounds = edge_bounds(0.9, shared, mu, nu, row[None, :], col[:, None], one, one, np.array([d]), block=block)
     assert bounds.lower[0] <= exact + 1e-12 and exact <= bounds.upper[0] + 1e-12
     certified = bounds.upper[0] - bounds.lower[0] < 1e-12
     assert certified == (case != "neither")
     if certified:
-        assert bool(bounds.stay[0]) == (case == "stay")
+        assert bool(bounds.stay[0]) == (case == "stay") and bool(bounds.partial[0]) == (case == "swap")
+    crude = edge_bounds(0.9, shared, mu, nu, row[None, :], col[:, None], one, one, np.array([d]))
+    assert (crude.upper[0] - crude.lower[0] < 1e-12) == (case in ("stay", "reroute"))  # without the sharper bounds
 
 
 def test_bounds_enclose_emd2_on_random_groups():
@@ -113,21 +120,34 @@ def test_bounds_enclose_emd2_on_random_groups():
         d = rng.random(n) + 0.2
         shared = shared_problem(mu, nu, block)
         ids = np.arange(n)
-        bounds = edge_bounds(0.9, shared, mu, nu, rows, cols, ids, ids, d)
+        crude = edge_bounds(0.9, shared, mu, nu, rows, cols, ids, ids, d)
+        sharp = edge_bounds(0.9, shared, mu, nu, rows, cols, ids, ids, d, block=block)
+        assert bool((sharp.upper <= crude.upper + 1e-15).all() and (sharp.lower >= crude.lower - 1e-15).all())
         for e in range(n):
             exact = _edge_w1(0.9, mu, nu, d[e], rows[e], cols[:, e], block)
-            assert bounds.lower[e] - 1e-12 <= exact <= bounds.upper[e] + 1e-12
+            for bounds in (crude, sharp):
+                assert bounds.lower[e] - 1e-12 <= exact <= bounds.upper[e] + 1e-12
 
 
 def test_every_case_occurs_in_a_real_net_and_values_match():
-    model, inputs = _nets()[0]
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 10), nn.ReLU(), nn.Linear(10, 3)
+    )
+    inputs = torch.randn(3, 8)
     graph = export(model, inputs)
     stats = EngineStats()
-    grouped = grouped_geometry(chain_geometry(neural_chain(graph)))
+    geometry = chain_geometry(neural_chain(graph))
+    grouped = grouped_geometry(geometry)
     with ExactSolverPool(1) as pool:
         for sample in range(inputs.size(0)):
-            grouped_sample_curvature(grouped, graph.activation[:, sample], 0.9, pool.submit, stats=stats)
-    assert stats.stay > 0 and stats.certified - stats.stay > 0 and stats.solved > 0
+            activation = graph.activation[:, sample]
+            fast, _, _ = grouped_sample_curvature(grouped, activation, 0.9, pool.submit, stats=stats)
+            per_edge, _, _ = sample_curvature(geometry, activation, 0.9, pool.submit)
+            for a, b in zip(fast, per_edge):
+                torch.testing.assert_close(a, b, rtol=0, atol=1e-9)
+    reroute = stats.certified - stats.stay - stats.partial
+    assert stats.stay > 0 and stats.partial > 0 and reroute > 0 and stats.solved > 0
 
 
 def _conv_net():
