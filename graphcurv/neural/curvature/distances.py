@@ -33,6 +33,7 @@ from graphcurv.neural.curvature.shifted import ShiftMatrix, WindowTerm, compose,
 from graphcurv.neural.memory import DENSE_ENTRIES, ROW_ENTRIES
 
 CHUNK = 1 << 22  # path pairs or matrix entries handled at once
+DENSER = 5  # a dense min-plus product beats enumerating path pairs above 1/DENSER of its work
 
 
 def two_hop(first: ChainConnection, second: ChainConnection, n_source: int, n_middle: int, n_target: int) -> Tensor:
@@ -46,8 +47,8 @@ def two_hop(first: ChainConnection, second: ChainConnection, n_source: int, n_mi
     pairs = (in_count * out_count).cumsum(0)
     total = int(pairs[-1]) if n_middle else 0
     dense = n_source * n_middle * n_target
-    if 2 * total >= dense and max(n_source * n_middle, n_middle * n_target) <= DENSE_ENTRIES:
-        # most path pairs exist (dense layers): a dense min-plus product, same sums and minima
+    if DENSER * total >= dense and max(n_source * n_middle, n_middle * n_target) <= DENSE_ENTRIES:
+        # enough path pairs exist (dense layers): a dense min-plus product, same sums and minima
         return _min_plus(_dense(first, n_source, n_middle), _dense(second, n_middle, n_target))
     start = 0
     while start < n_middle:  # middle nodes [start, stop) have at most CHUNK pairs (or one node)
@@ -89,7 +90,9 @@ def _min_plus(a: Tensor, b: Tensor) -> Tensor:
 
 def three_hop(d2: Tensor, third: ChainConnection, n_target: int) -> Tensor:
     """D3[p, s] = min_j D2[p, j] + d(j, s) over the edges (j -> s) of ``third``."""
-    rows = d2.size(0)
+    rows, middle = d2.shape
+    if DENSER * third.num_edges >= middle * n_target and middle * n_target <= DENSE_ENTRIES:
+        return _min_plus(d2, _dense(third, middle, n_target))  # same sums and minima, vectorised
     out = torch.full((rows, n_target), float("inf"), dtype=torch.float64, device=d2.device)
     step = max(1, CHUNK // max(rows, 1))
     for start in range(0, third.num_edges, step):
