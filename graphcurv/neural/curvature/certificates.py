@@ -196,8 +196,11 @@ def _quantiles(values: np.ndarray, mass: np.ndarray) -> np.ndarray:
     order = np.argsort(values, axis=1, kind="stable")
     ordered = np.take_along_axis(values, order, 1)
     cumulative = np.cumsum(mass[order], axis=1)
-    levels = (np.arange(LEVELS) + 0.5) / LEVELS * float(mass.sum())
-    index = np.empty((values.shape[0], LEVELS), dtype=np.int64)
-    for k, m in enumerate(levels):
-        index[:, k] = (cumulative < m).sum(1)
-    return np.take_along_axis(ordered, np.minimum(index, values.shape[1] - 1), 1)
+    total = float(mass.sum())
+    levels = (np.arange(LEVELS) + 0.5) / LEVELS * total
+    # one searchsorted for every row: row r's cumulative masses shifted to [r w, r w + total]
+    # (rounding may move a level by one entry: any theta gives a valid bound)
+    shift = np.arange(values.shape[0])[:, None] * (2.0 * total + 1.0)
+    index = np.searchsorted((cumulative + shift).ravel(), (levels[None, :] + shift).ravel(), side="left")
+    index = index.reshape(-1, LEVELS) - np.arange(values.shape[0])[:, None] * values.shape[1]
+    return np.take_along_axis(ordered, np.clip(index, 0, values.shape[1] - 1), 1)
