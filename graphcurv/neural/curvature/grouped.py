@@ -23,7 +23,8 @@ both ends spread (not the first, not the last):
 Truncation keeps its certified per-edge bound (moved mass times the longest detour);
 edges whose bound exceeds ``tol`` are redone with untruncated measures. Groups with
 a point mass on one side (a neuron with no active neighbour there) use the closed form.
-The first and last connections keep the closed forms of the per-edge engine.
+The first and last connections (a point mass on one side) use the closed form, once per
+(class, other end) pair: every centre of a class has the same measure.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class GroupedGeometry:
 
     geometry: ChainGeometry
     groups: list[ConnectionGroups | None]
-    spread: list[SideClasses | None] = field(default_factory=list)  # the one spread side's classes
+    spread: list[SideClasses | None]  # per connection with one point-mass side: the other side's classes
 
 
 @dataclass
@@ -208,7 +209,7 @@ class PreparedSample:
             kappa = torch.ones(link.num_edges, dtype=torch.float64)
             kappa[~chosen] = torch.nan
             groups, entry = self.grouped.groups[k], None
-            spread = self.grouped.spread[k] if self.grouped.spread else None
+            spread = self.grouped.spread[k]
             if spread is not None:  # a point mass on one side: the closed form, once per class
                 index = torch.nonzero(live).flatten().numpy()
                 kappa[index] = torch.from_numpy(_closed_form(geometry, spread, k, index, values, alpha))

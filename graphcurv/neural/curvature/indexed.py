@@ -12,6 +12,8 @@ long tensors, ``shape``, ``device`` and ``to``; rows and their finite entries fo
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -19,17 +21,19 @@ from torch import Tensor
 from graphcurv.neural.curvature.chain import ChainConnection
 
 
-class IndexedMatrix:
+class IndexedMatrix(ABC):
     """Reads of a (rows x cols) float64 matrix by index (see the module docstring)."""
 
     shape: tuple[int, int]
     device: torch.device
 
+    @abstractmethod
     def _entries(self, r: Tensor, c: Tensor) -> Tensor:
-        raise NotImplementedError
+        """Entries (r[k], c[k]) of flat long tensors."""
 
+    @abstractmethod
     def _block(self, r: Tensor, c: Tensor) -> Tensor:
-        raise NotImplementedError
+        """The dense block rows ``r`` x columns ``c``."""
 
     def __getitem__(self, index) -> np.ndarray | Tensor:
         rows, cols = index
