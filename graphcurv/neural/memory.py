@@ -31,7 +31,10 @@ calibration inputs:
   matrices of one input's uncertified edges, all in flight at once: :data:`OPEN_SHARE`
   of the :math:`\sum_k E_k (1 + d^{in}_k)(1 + d^{out}_{k+1})` entries of the middle
   connections (:math:`d` the mean degrees), 8 bytes each (``mean=True``:
-  :data:`OPEN_SHARE_MEAN`);
+  :data:`OPEN_SHARE_MEAN`). That is the per-edge engine's count; the grouped engine (the
+  default) never builds an edge's cost matrix in this process: it holds the open edges of
+  its look-ahead (at most ``KEEP_BYTES``) and a bounded queue for the solver pool, so its
+  open problems are counted at the smaller of that and :data:`GROUPED_OPEN_BYTES`;
 * the parameter scores of every checkpoint, :data:`WORKER_BYTES` per solver process.
 
 On a DAG of layers (residual additions, concatenations) the same parts are counted over
@@ -88,6 +91,9 @@ PAIR_BYTES = 48  # per two-hop path pair of the chunk being built: indices, offs
 PREVIOUS_PAIR_BYTES = 32  # per pair of the chunk before it, still referenced while the next one is built
 OPEN_SHARE = 0.02  # share of the middle connections' problem entries in flight for one input (measured: about 1%)
 OPEN_SHARE_MEAN = 0.05  # the same when every problem is solved (mean=True)
+LOOK_AHEAD_BYTES = 1 << 30  # grouped engine: compacted bounds passes kept (curvature.engine.KEEP_BYTES)
+QUEUED_ENTRIES = 1 << 25  # grouped engine: cost entries queued for the solver pool (ExactSolverPool's default)
+GROUPED_OPEN_BYTES = LOOK_AHEAD_BYTES + 8 * QUEUED_ENTRIES  # the most its open problems hold at once
 WORKER_BYTES = 32 << 20  # private memory of one forked solver process (measured: 10 to 33 MiB)
 BASE_BYTES = 32 << 20  # the engine's fixed overhead (pools, queues, small tensors)
 OPEN = "open transport problems"  # the one part that depends on the data (how many edges certificates settle)
@@ -227,6 +233,7 @@ def estimate_memory(
     workers: int | None = None,
     mean: bool = False,
     checkpoints: int = 0,
+    engine: str = "grouped",
 ) -> MemoryEstimate:
     """Estimated peak memory of :func:`~graphcurv.neural.curvature.neural_curvature` on ``graph``.
 
@@ -240,6 +247,8 @@ def estimate_memory(
         workers: solver processes (default: one per CPU core).
         mean: the run also averages over inputs (every problem is solved).
         checkpoints: how many checkpoint score sets are kept.
+        engine: ``"grouped"`` or ``"per-edge"``, as for ``neural_curvature`` (only the open
+            transport problems differ).
     """
     structure = _structure(graph)
     if structure is None:
@@ -288,7 +297,9 @@ def estimate_memory(
         "hashing the activations": {"hashing the activations": itemsize * sum(sizes) * int(samples)},
         "running the inputs": {
             "per-input arrays": RUN_BYTES * sum(e for _, _, e in links),
-            OPEN: int(8 * share * entries),
+            OPEN: int(8 * share * entries)
+            if engine == "per-edge"
+            else int(min(8 * share * entries, GROUPED_OPEN_BYTES)),
             "one input's closed forms": closed_forms,
         },
     }
@@ -351,6 +362,7 @@ def check_memory(
     workers: int | None = None,
     mean: bool = False,
     checkpoints: int = 0,
+    engine: str = "grouped",
 ) -> MemoryEstimate:
     """Refuse, before any allocation, a neural-curvature run whose estimated peak exceeds
     ``available`` (default: :func:`available_memory`); returns the estimate otherwise.
@@ -363,7 +375,9 @@ def check_memory(
         InsufficientMemoryError: naming the estimate and its largest parts, what is
             available, and what to change.
     """
-    estimate = estimate_memory(graph, samples=samples, workers=workers, mean=mean, checkpoints=checkpoints)
+    estimate = estimate_memory(
+        graph, samples=samples, workers=workers, mean=mean, checkpoints=checkpoints, engine=engine
+    )
     device = getattr(getattr(graph, "activation", None), "device", torch.device("cpu"))
     if estimate.total == 0:
         return estimate

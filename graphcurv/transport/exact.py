@@ -40,22 +40,28 @@ from torch import Tensor
 from graphcurv.errors import GraphcurvError
 from graphcurv.transport.problems import BorderedProblems, TransportProblems
 
-try:  # POT's compiled solver; not public API. Its first five positional arguments
-    # (a, b, M, max_iter, numThreads) are the same in every POT this package allows;
-    # POT 0.9.7 added optional warm-start duals after them, which graphcurv does not use.
+try:  # POT's compiled solver; not public API. Its positional arguments (a, b, M,
+    # max_iter, numThreads, alpha_init, beta_init) are those of every POT this package
+    # allows (>= 0.9.7, which added the warm-start duals alpha_init and beta_init).
     from ot.lp.emd_wrap import emd_c as _emd_c
 except ImportError:  # pragma: no cover - exercised only with an unusual POT build
     _emd_c = None
 
 MAX_ITER = 10_000_000
+WARM_ENTRIES = 2_000  # smallest problem (cost entries) started from given duals: below it a cold start is as fast
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
+def _solve_arrays(
+    arrays: Arrays, certify: bool, tol: float, warm: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """W1 of every problem of a batch given as (a, balanced b, cost, a_ptr, b_ptr, cost_ptr).
 
     The loop only calls the solver and keeps the dual potentials; the certificate is
     checked for the whole batch at once afterwards (:func:`_check_certificates`).
+    ``warm``: feasible duals (f for ``a``, g for ``b``, in the same layout) to start the
+    network simplex from on problems of at least ``WARM_ENTRIES`` cost entries; the
+    optimum, and so the value, is the same, it is only reached in fewer pivots.
     """
     a, b, cost, a_ptr, b_ptr, c_ptr = arrays
     out = _point_mass_values(arrays)
@@ -78,7 +84,10 @@ def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
 
             out[k] = unit * ot.emd2(a[a0:a1], b[b0:b1], block, numItermax=MAX_ITER)
             continue
-        value, f, g, code = _network_simplex(emd, a[a0:a1], b[b0:b1], block)
+        start = None
+        if warm is not None and block.size >= WARM_ENTRIES:
+            start = (warm[0][a0:a1] / unit, warm[1][b0:b1] / unit)
+        value, f, g, code = _network_simplex(emd, a[a0:a1], b[b0:b1], block, start)
         if code != 1:
             raise GraphcurvError(
                 f"network simplex did not reach an optimum (code {code}) on a {a1 - a0}x{b1 - b0} problem"
@@ -89,9 +98,12 @@ def _solve_arrays(arrays: Arrays, certify: bool, tol: float) -> np.ndarray:
     return out
 
 
-def _network_simplex(emd, a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, int]:
+def _network_simplex(
+    emd, a: np.ndarray, b: np.ndarray, cost: np.ndarray, start: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[float, np.ndarray, np.ndarray, int]:
     r"""W1 value, duals (f for ``a``, g for ``b``) and POT's result code of one problem,
-    solved in the orientation with no more rows than columns.
+    solved in the orientation with no more rows than columns, from the duals ``start``
+    (f, g) when given.
 
     The problem and its transpose have the same optimum and swapped duals:
     :math:`\min_P \langle P, M \rangle` over couplings of (a, b) equals
@@ -100,10 +112,11 @@ def _network_simplex(emd, a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> tup
     POT's network simplex is several times slower on tall problems such as the
     3,099 x 2 ones of a star's hub edges than on their transposes (issue 18).
     """
+    extra = () if start is None else start
     if a.size > b.size:
-        _plan, value, g, f, code = emd(b, a, np.ascontiguousarray(cost.T), MAX_ITER, 1)
+        _plan, value, g, f, code = emd(b, a, np.ascontiguousarray(cost.T), MAX_ITER, 1, *extra[::-1])
     else:
-        _plan, value, f, g, code = emd(a, b, cost, MAX_ITER, 1)
+        _plan, value, f, g, code = emd(a, b, cost, MAX_ITER, 1, *extra)
     return value, f, g, code
 
 
@@ -243,9 +256,17 @@ def default_workers() -> int:
 
 def _solve_bordered(problems: BorderedProblems, certify: bool, tol: float) -> np.ndarray:
     """:func:`_solve_arrays` of a :class:`BorderedProblems` batch, expanded here (in the
-    solver process)."""
+    solver process), started from :meth:`BorderedProblems.warm_duals` when the batch
+    carries the shared duals and its problems are large enough to gain from it."""
     a, b, cost, a_ptr, b_ptr, c_ptr = problems.packed()
-    return _solve_arrays((a, _balanced_targets(a, b, a_ptr, b_ptr), cost, a_ptr, b_ptr, c_ptr), certify, tol)
+    warm = None
+    if (
+        problems.u is not None
+        and problems.v is not None
+        and (1 + problems.mu.size) * (1 + problems.nu.size) >= WARM_ENTRIES
+    ):
+        warm = tuple(x.reshape(-1) for x in problems.warm_duals())
+    return _solve_arrays((a, _balanced_targets(a, b, a_ptr, b_ptr), cost, a_ptr, b_ptr, c_ptr), certify, tol, warm)
 
 
 def _numpy_batch(problems: TransportProblems) -> Arrays:

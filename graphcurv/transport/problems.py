@@ -141,6 +141,10 @@ class BorderedProblems:
     ...                      np.array([1.0, 3.0]), np.array([[4.0], [5.0]]), np.array([[6.0], [7.0]]))
     >>> p.num_problems, p.packed()[2].tolist()
     (2, [1.0, 4.0, 6.0, 2.0, 3.0, 5.0, 7.0, 2.0])
+
+    ``u`` and ``v``, when given, are feasible duals of the shared problem ``mu -> nu`` on
+    ``block`` (:math:`u_p + v_s \le \mathrm{block}_{ps}`): the solver then starts every
+    problem from the duals of :meth:`warm_duals` instead of from scratch.
     """
 
     centre: float
@@ -150,6 +154,8 @@ class BorderedProblems:
     corner: np.ndarray  # (n,)
     rows: np.ndarray  # (n, S)
     cols: np.ndarray  # (n, P)
+    u: np.ndarray | None = None  # (P,)
+    v: np.ndarray | None = None  # (S,)
 
     @property
     def num_problems(self) -> int:
@@ -165,7 +171,7 @@ class BorderedProblems:
         return [
             BorderedProblems(
                 self.centre, self.mu, self.nu, self.block, self.corner[s : s + step], self.rows[s : s + step],
-                self.cols[s : s + step],
+                self.cols[s : s + step], self.u, self.v,
             )
             for s in range(0, self.num_problems, step)
         ]  # fmt: skip
@@ -184,3 +190,47 @@ class BorderedProblems:
             np.tile(a_side, n), np.tile(b_side, n), cost.reshape(-1), step * (1 + p), step * (1 + s),
             step * (1 + p) * (1 + s),
         )  # fmt: skip
+
+    def warm_duals(self) -> tuple[np.ndarray, np.ndarray]:
+        r"""Feasible duals of every problem, in the layout of :meth:`packed`'s masses:
+        ``(f, g)`` of shapes ``(n, 1 + P)`` and ``(n, 1 + S)`` (needs ``u`` and ``v``).
+
+        For any :math:`\theta`, with :math:`d` the corner and :math:`D_2` the border,
+
+        .. math::
+            f = (\theta,\ \min(u_p, D_2[p, j] - d + \theta)), \qquad
+            g = (d - \theta,\ \min(v_s, D_2[i, s] - \theta))
+
+        satisfy :math:`f + g \le C` entrywise (the block's entries since
+        :math:`u_p + v_s \le D_3[p, s]`). Their value is
+        :math:`\langle\mu, u\rangle + \langle\nu, v\rangle + c\,d - F(\theta)` with
+        :math:`F(\theta) = \sum_s \nu_s (\theta - r_s)^+ + \sum_p \mu_p (t_p - \theta)^+`,
+        :math:`r_s = D_2[i, s] - v_s`, :math:`t_p = d - D_2[p, j] + u_p`. F is convex with
+        slope :math:`\nu(r < \theta) + \mu(t < \theta) - \mu(\mathbb{1})`, so it is smallest
+        at the weighted median of the values r (weights nu) and t (weights mu) together,
+        which is the :math:`\theta` taken: the best duals of this form (the level bound of
+        :mod:`graphcurv.neural.curvature.certificates`).
+
+        >>> import numpy as np
+        >>> p = BorderedProblems(0.5, np.array([0.5]), np.array([0.5]), np.array([[2.0]]),
+        ...                      np.array([1.0]), np.array([[4.0]]), np.array([[6.0]]),
+        ...                      np.array([2.0]), np.array([0.0]))
+        >>> f, g = p.warm_duals()
+        >>> f.tolist(), g.tolist()  # here optimal: <a, f> + <b, g> = W1 = 1.5
+        ([[-3.0, 2.0]], [[4.0, 0.0]])
+        """
+        if self.u is None or self.v is None:
+            raise ValueError("warm_duals needs the shared problem's duals u and v")
+        d = self.corner[:, None]
+        r = self.rows - self.v[None, :]
+        t = d - self.cols + self.u[None, :]
+        values = np.concatenate([r, t], axis=1)
+        weights = np.concatenate([self.nu, self.mu])
+        order = np.argsort(values, axis=1, kind="stable")
+        cumulative = np.cumsum(weights[order], axis=1)
+        half = 0.5 * float(weights.sum())
+        median = np.minimum((cumulative < half).sum(axis=1), values.shape[1] - 1)
+        theta = np.take_along_axis(values, np.take_along_axis(order, median[:, None], 1), 1)
+        f = np.concatenate([theta, np.minimum(self.u[None, :], self.cols - d + theta)], axis=1)
+        g = np.concatenate([d - theta, np.minimum(self.v[None, :], self.rows - theta)], axis=1)
+        return f, g

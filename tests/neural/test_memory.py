@@ -44,7 +44,7 @@ def test_a_huge_graph_is_refused_with_the_estimate_before_any_allocation(monkeyp
         neural_curvature(_huge(), 0.9, workers=1)
     assert str(caught.value) == (  # docs/reliability.md, "Memory"
         "neural curvature of this graph needs at least 6.2 GiB (per-input arrays 3.4 GiB, one input's closed forms "
-        "1.5 GiB, per-edge arrays 1.3 GiB) at its peak, at most 36.3 GiB with its open transport problems and local "
+        "1.5 GiB, per-edge arrays 1.3 GiB) at its peak, at most 21.7 GiB with its open transport problems and local "
         "distances, but only 4.0 GiB is available: use a smaller model or smaller input images (fewer edges), or a "
         "machine with more memory"
     )
@@ -91,3 +91,18 @@ def test_a_dag_counts_the_layer_pairs_the_engine_builds():
     # whose path through layer 1 is its only connection (a two-hop product): one 4 x 4 matrix
     assert estimate_memory(skip).parts["distance matrices"] == 8 * 4 * 4
     assert check_memory(Data(), available=0).total == 0
+
+
+def test_the_grouped_engine_holds_at_most_its_look_ahead_and_queue():
+    """The grouped engine's open problems are bounded by its look-ahead and the solver
+    pool's queue (the constants mirror theirs), the per-edge engine's are not."""
+    import inspect
+
+    from graphcurv.neural.curvature.engine import KEEP_BYTES
+    from graphcurv.transport.exact import ExactSolverPool
+
+    assert memory.LOOK_AHEAD_BYTES == KEEP_BYTES
+    assert memory.QUEUED_ENTRIES == inspect.signature(ExactSolverPool).parameters["queued_entries"].default
+    grouped, per_edge = estimate_memory(_huge()), estimate_memory(_huge(), engine="per-edge")
+    assert grouped.parts[memory.OPEN] == memory.GROUPED_OPEN_BYTES < per_edge.parts[memory.OPEN]
+    assert grouped.certain == per_edge.certain

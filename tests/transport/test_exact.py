@@ -288,3 +288,37 @@ def test_bordered_problems_equal_pot_per_problem(workers):
         cost = np.block([[np.array([[corner[e]]]), rows[e][None, :]], [cols[e][:, None], block]])
         expected = ot.emd2(np.r_[0.9, mu], np.r_[0.9, nu], cost)
         assert values[e] == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("p, s", [(30, 80), (90, 25)])
+def test_warm_started_bordered_problems_equal_pot(monkeypatch, p, s):
+    """Problems large enough to start from the shared duals (both orientations: the solver
+    transposes tall ones and must swap the starting duals with them) give ot.emd2's values,
+    and the warm start is really used."""
+    import graphcurv.transport.exact as exact
+    from graphcurv.transport.exact import ExactSolverPool
+    from graphcurv.transport.problems import BorderedProblems
+
+    rng = np.random.default_rng(11)
+    n = 5
+    mu, nu = rng.random(p), rng.random(s)
+    mu, nu = 0.1 * mu / mu.sum(), 0.1 * nu / nu.sum()
+    block = rng.random((p, s)) * 3 + 1
+    _plan, log = ot.emd(mu / 0.1, nu / 0.1, block, log=True)
+    u = np.asarray(log["u"])
+    v = (block - u[:, None]).min(axis=0)
+    rows, cols, corner = rng.random((n, s)) * 3 + 1, rng.random((n, p)) * 3 + 1, rng.random(n) + 0.5
+    started = []
+    cold = exact._network_simplex
+
+    def spy(emd, a, b, cost, start=None):
+        started.append(start is not None)
+        return cold(emd, a, b, cost, start)
+
+    monkeypatch.setattr(exact, "_network_simplex", spy)
+    with ExactSolverPool(1) as pool:
+        values = pool.submit(BorderedProblems(0.9, mu, nu, block, corner, rows, cols, u, v))().numpy()
+    assert started == [True] * n
+    for e in range(n):
+        cost = np.block([[np.array([[corner[e]]]), rows[e][None, :]], [cols[e][:, None], block]])
+        assert values[e] == pytest.approx(ot.emd2(np.r_[0.9, mu], np.r_[0.9, nu], cost), abs=1e-12)

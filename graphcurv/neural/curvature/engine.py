@@ -124,7 +124,9 @@ def neural_curvature(
         raise GraphcurvError(f"engine must be 'grouped' or 'per-edge', got {engine!r}")
     if executor is not None and engine != "grouped":
         raise GraphcurvError("an executor runs the grouped engine: use engine='grouped'")
-    check_memory(graph, workers=workers, mean=mean, checkpoints=len(checkpoints))  # before any allocation
+    check_memory(
+        graph, workers=workers, mean=mean, checkpoints=len(checkpoints), engine=engine
+    )  # before any allocation
     started = time.perf_counter()
     chain = neural_chain(graph, activation.device)
     order, stops = _sample_order(activation.size(1), labels, checkpoints)

@@ -314,7 +314,9 @@ class PreparedSample:
             if entry is not None:
                 solver, opened = entry
                 total += solver.floor.nbytes + (0 if solver.upper is None else solver.upper.nbytes)
-                total += sum(lp.nbytes + sum(a.nbytes for a in problem[:4]) for lp, problem in opened)
+                total += sum(
+                    lp.nbytes + sum(a.nbytes for a in problem if isinstance(a, np.ndarray)) for lp, problem in opened
+                )
         return total
 
 
@@ -496,7 +498,7 @@ class _ConnectionSolver:
         cols = self.before[np.ix_(p, cols_j)]
         if not (np.isfinite(block).all() and np.isfinite(rows).all() and np.isfinite(cols).all()):
             # unreachable pairs: leave them to the LP, as the per-edge engine does
-            return edges, (p, mu, s, nu, centre), done
+            return edges, (p, mu, s, nu, centre, None, None), done
         shared = shared_problem(mu, nu, block)
         bounds = edge_bounds(
             centre, shared, mu, nu, rows, cols, edge_row.reshape(-1), edge_col.reshape(-1), d, block=block
@@ -511,7 +513,7 @@ class _ConnectionSolver:
         self.floor[edges] = low_kappa - bound  # the exact (untruncated) kappa lies in [floor, upper]
         self.upper[edges] = high_kappa + bound
         open_ = ~certified
-        return edges[open_], (p, mu, s, nu, centre), done
+        return edges[open_], (p, mu, s, nu, centre, shared.u, shared.v), done
 
     def _point_side(self, ins, outs, cs, ct, i, j, d) -> np.ndarray:
         """W1 when one side is a point mass: the other side's measure against one row/column."""
@@ -526,9 +528,10 @@ class _ConnectionSolver:
     def _submit(self, edges: np.ndarray, problem: tuple, submit: Submit, max_entries: int) -> list:
         """Exact LPs of the open edges of a group, in batches of about ``max_entries``
         entries, shipped as the group's block plus each edge's border (the solver
-        process expands them)."""
+        process expands them) and the shared problem's duals, from which the solver
+        starts each LP (:meth:`~graphcurv.transport.problems.BorderedProblems.warm_duals`)."""
         waits = []
-        p, mu, s, nu, centre = problem
+        p, mu, s, nu, centre, u, v = problem
         block = np.ascontiguousarray(self.across[np.ix_(p, s)])
         step = max(1, max_entries // ((1 + p.size) * (1 + s.size)))
         for start in range(0, edges.size, step):
@@ -536,7 +539,7 @@ class _ConnectionSolver:
             i, j, d = self.src[part], self.dst[part], self.length[part]
             rows, cols = self.after[np.ix_(i, s)], self.before[np.ix_(p, j)].T
             problems = BorderedProblems(
-                centre, mu, nu, block, d, np.ascontiguousarray(rows), np.ascontiguousarray(cols)
+                centre, mu, nu, block, d, np.ascontiguousarray(rows), np.ascontiguousarray(cols), u, v
             )
             self.stats.add(self.k, "solved", part.size)
             waits.append((torch.from_numpy(part), submit(problems)))
