@@ -6,7 +6,7 @@ import torch
 from graphcurv.errors import GraphcurvError
 from graphcurv.transport import wasserstein
 from graphcurv.transport.exact import wasserstein_exact
-from graphcurv.transport.problems import TransportProblems
+from graphcurv.transport.problems import BorderedProblems, TransportProblems
 
 
 def _random_problems(count, seed, integer_costs=False, total=1.0):
@@ -322,3 +322,59 @@ def test_warm_started_bordered_problems_equal_pot(monkeypatch, p, s):
     for e in range(n):
         cost = np.block([[np.array([[corner[e]]]), rows[e][None, :]], [cols[e][:, None], block]])
         assert values[e] == pytest.approx(ot.emd2(np.r_[0.9, mu], np.r_[0.9, nu], cost), abs=1e-12)
+
+
+def _explicit_certificate_terms(a, b, cost, shapes, value, f, g, solved):
+    """Violation, scale and gap of each solved problem, one dense problem at a time."""
+    out, ai, bi, ci = [], 0, 0, 0
+    for k, (rows, cols) in enumerate(shapes):
+        fk, gk, ak, bk = f[ai : ai + rows], g[bi : bi + cols], a[ai : ai + rows], b[bi : bi + cols]
+        ck = cost[ci : ci + rows * cols].reshape(rows, cols)
+        if solved[k]:
+            scale = max(np.abs(ck).max(), np.abs(fk).max(), np.abs(gk).max())
+            out.append(((fk[:, None] + gk[None, :] - ck).max(), scale, abs(value[k] - ak @ fk - bk @ gk)))
+        ai, bi, ci = ai + rows, bi + cols, ci + rows * cols
+    return [np.array(column) for column in zip(*out)]
+
+
+@pytest.mark.parametrize("uniform", [True, False])
+def test_certificate_terms_equal_a_problem_by_problem_check(uniform):
+    from graphcurv.transport.exact import _certificate_terms
+
+    rng = np.random.default_rng(3)
+    shapes = [(4, 5)] * 6 if uniform else [(4, 5), (2, 7), (4, 5), (1, 3), (6, 2), (4, 5)]
+    rows, cols = np.array(shapes).T
+    ptr = lambda sizes: np.r_[0, np.cumsum(sizes)]  # noqa: E731
+    a, b, cost = rng.random(rows.sum()), rng.random(cols.sum()), rng.random((rows * cols).sum())
+    f, g, value = rng.normal(size=a.size), rng.normal(size=b.size), rng.random(len(shapes))
+    solved = np.array([True, False, True, True, False, True])
+    arrays = (a, b, cost, ptr(rows), ptr(cols), ptr(rows * cols))
+    got = _certificate_terms(arrays, value, f, g, solved)
+    want = _explicit_certificate_terms(a, b, cost, shapes, value, f, g, solved)
+    for x, y in zip(got, want):
+        np.testing.assert_allclose(x, y, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("fault", ["value", "duals"])
+def test_a_wrong_optimum_of_a_bordered_batch_fails_the_certificate(monkeypatch, fault):
+    from graphcurv.transport import exact as exact_module
+
+    real = exact_module._emd_c
+
+    def wrong(a, b, cost, *args):
+        plan, value, f, g, code = real(a, b, cost, *args)
+        if fault == "value":
+            return plan, value + 0.1, f, g, code
+        f = f.copy()
+        f[0] += 1.0  # infeasible where f_0 + g_j was tight; the gap stays zero
+        return plan, value + a[0], f, g, code
+
+    rng = np.random.default_rng(5)
+    p, s, n = 4, 5, 3
+    problems = BorderedProblems(
+        0.5, np.full(p, 0.5 / p), np.full(s, 0.5 / s), rng.random((p, s)) + 1, rng.random(n) + 1,
+        rng.random((n, s)) + 1, rng.random((n, p)) + 1,
+    )  # fmt: skip
+    monkeypatch.setattr(exact_module, "_emd_c", wrong)
+    with pytest.raises(GraphcurvError, match="dual violation" if fault == "duals" else "certificate"):
+        exact_module._solve_bordered(problems, True, 1e-9)
