@@ -355,6 +355,10 @@ class ExactSolverPool:
             # An executor (not mp.Pool) so that a worker killed, e.g. for memory, raises
             # BrokenProcessPool instead of leaving the caller waiting forever.
             self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"))
+            # Fork the workers now, from this thread: a pool whose first job came from a
+            # helper thread would fork while this thread may hold a lock (malloc, torch),
+            # and a child stuck on it never reads its pipe, so it outlives a killed parent.
+            self._pool.submit(int).result()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -57,6 +57,30 @@ def test_a_bounded_queue_gives_the_same_values():
         assert torch.equal(a, b)
 
 
+def test_the_pool_forks_its_workers_on_entry_in_the_entering_thread():
+    """Workers forked later, from the thread of a first submit (a helper thread), could
+    inherit a lock another thread holds and hang; so they exist before any submit, as
+    children of this process, forked by the thread that entered the pool."""
+    import threading
+
+    import psutil
+
+    from graphcurv.transport.exact import ExactSolverPool
+
+    before = {p.pid for p in psutil.Process().children()}
+    with ExactSolverPool(2) as pool:
+        started = [p for p in psutil.Process().children() if p.pid not in before]
+        assert len(started) == 2
+        problems = _pack(_random_problems(40, seed=4))
+        out = {}
+        helper = threading.Thread(target=lambda: out.setdefault("w1", pool.submit(problems)()))
+        helper.start()
+        helper.join(timeout=60)
+        assert not helper.is_alive()
+        assert {p.pid for p in psutil.Process().children()} - before == {p.pid for p in started}
+    assert torch.equal(out["w1"], wasserstein_exact(problems, workers=1))
+
+
 def test_point_masses_and_empty_problems():
     t = lambda x: torch.tensor(x, dtype=torch.float64)  # noqa: E731
     p = TransportProblems.from_dense(

@@ -187,7 +187,9 @@ def _run_in_process(
             if grouped is not None and not mean and position >= block_end:
                 _, block_end = _block(blocks, position)
                 samples = {p: activation[:, order[p]] for p in range(position, block_end)}
-                ahead, kept = _look_ahead(grouped, samples, run, exact == "parameters", alpha, threshold, tol)
+                ahead, kept = None, {}
+                if len(samples) > 1:  # alone, an input's upper bounds are already its solve's limits
+                    ahead, kept = _look_ahead(grouped, samples, run, exact == "parameters", alpha, threshold, tol)
             if grouped is None:
                 kappa, dead, bound = sample_curvature(
                     geometry, sample, alpha, pool.submit, threshold=threshold, tol=tol
@@ -195,7 +197,7 @@ def _run_in_process(
             else:
                 ceiling = None
                 if not mean:
-                    lowest = [torch.minimum(m, a) for m, a in zip(run.minimum, ahead)]
+                    lowest = run.minimum if ahead is None else [torch.minimum(m, a) for m, a in zip(run.minimum, ahead)]
                     ceiling = _ceiling(grouped.geometry.chain, lowest, exact == "parameters")
                 kappa, dead, bound = grouped_sample_curvature(
                     grouped,

@@ -29,6 +29,8 @@ The first and last connections (a point mass on one side) use the closed form, o
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,11 +79,13 @@ class EngineStats:
     skipped: int = 0
     untruncated: int = 0
     per_connection: dict[int, dict[str, int]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, k: int, name: str, count: int) -> None:
-        setattr(self, name, getattr(self, name) + count)
-        row = self.per_connection.setdefault(k, {})
-        row[name] = row.get(name, 0) + count
+        with self._lock:  # the bounds pass and the LP thread both count
+            setattr(self, name, getattr(self, name) + count)
+            row = self.per_connection.setdefault(k, {})
+            row[name] = row.get(name, 0) + count
 
 
 def grouped_geometry(geometry: ChainGeometry) -> GroupedGeometry:
@@ -154,13 +158,25 @@ def grouped_sample_curvature(
         for _ in connections:
             pass
         return prepared.upper(), prepared.dead_masks(), prepared.worst
-    pending = [(k, prepared.submit(k, submit, max_entries, ceiling, per_parameter)) for k in connections]
-    for k, waits in pending:  # LPs were solving while later connections were prepared
-        length = grouped.geometry.chain.links[k].length.cpu()
-        kappa = prepared.kappa_of(k)
-        for index, wait in waits:
-            w1 = wait().cpu()
-            kappa[index] = (1.0 - w1 / length[index]) / (1.0 - alpha)
+    # One helper thread submits each connection's LPs in connection order (with
+    # ``per_parameter`` it also waits for them, round by round) while this thread runs the
+    # bounds pass of the next connection, so the solver processes do not wait for it.
+    helper = ThreadPoolExecutor(1, thread_name_prefix="graphcurv-lps")
+    try:
+        pending = [
+            (k, helper.submit(prepared.submit, k, submit, max_entries, ceiling, per_parameter)) for k in connections
+        ]
+        for k, job in pending:
+            waits = job.result()  # first: the helper creates connection k's values (kappa_of)
+            length = grouped.geometry.chain.links[k].length.cpu()
+            kappa = prepared.kappa_of(k)
+            for index, wait in waits:
+                w1 = wait().cpu()
+                kappa[index] = (1.0 - w1 / length[index]) / (1.0 - alpha)
+    except BaseException:  # interrupted or failed: do not wait for the connections still queued
+        helper.shutdown(wait=False, cancel_futures=True)
+        raise
+    helper.shutdown()
     return prepared.results(), prepared.dead_masks(), prepared.worst
 
 
