@@ -26,16 +26,8 @@ per class are the ones after ``k * classes`` samples; ``checkpoints=(1, 2, 5, 10
 keeps the parameter scores at each such k. A ``state`` file, rewritten atomically
 after every sample block, lets an interrupted run resume where it stopped.
 
-Distances and cost matrices do not depend on x and are computed once. With several
-workers and several inputs to do (the grouped engine, no mean), inputs run in parallel:
-each block is cut into units of up to ``UNIT_INPUTS`` consecutive inputs, a wave of
-``workers`` units at a time, each unit on a forked process that inherits the geometry
-and does its inputs' bounds passes and LPs itself; so every core does both kinds of
-work (one input's bounds pass is a serial third of its time). The state is saved after
-each unit. Otherwise the inputs go one after the other and their problems stream to one
-pool of exact-solver processes, each connection's LPs solving while the next
-connection's bounds pass runs. Minima (and so parameter scores, and edge scores with
-``exact="edges"``) are the same either way.
+Distances and cost matrices do not depend on x and are computed once; problems of
+every sample and connection stream to one pool of exact-solver processes.
 """
 
 from __future__ import annotations
@@ -52,7 +44,6 @@ from torch_geometric.data import Data
 
 from graphcurv.atomic import atomic_path
 from graphcurv.errors import GraphcurvError
-from graphcurv.execution.local import LocalExecutor
 from graphcurv.neural.curvature.chain import NeuralChain, neural_chain
 from graphcurv.neural.curvature.distributed import InputWork, input_bounds, input_curvature
 from graphcurv.neural.curvature.grouped import grouped_geometry, grouped_sample_curvature, prepare_sample
@@ -60,12 +51,11 @@ from graphcurv.neural.curvature.sample import chain_geometry, sample_curvature
 from graphcurv.neural.memory import check_memory
 from graphcurv.neural.parameters import scatter_parameter_scores
 from graphcurv.progress import ProgressCallback, report
-from graphcurv.transport.exact import ExactSolverPool, _fork_available, default_workers
+from graphcurv.transport.exact import ExactSolverPool
 
 DEAD_SCORE = 2.0
 STATE_FORMAT = "graphcurv-neural-curvature-state-1"
 KEEP_BYTES = 1 << 30  # the look-ahead keeps its bounds passes for the solve pass up to this much
-UNIT_INPUTS = 5  # inputs per unit of work when inputs run in parallel (the state is saved per unit)
 
 
 @dataclass
@@ -151,8 +141,8 @@ def neural_curvature(
     report(progress, run.done, len(order), "neural curvature")
     blocks = sorted({*stops.values(), len(order)})  # look-ahead never crosses a checkpoint
 
-    def finish(position: int, kappa: list[Tensor], dead: list[Tensor], bound: float, inputs: int = 1) -> None:
-        run.add(kappa, dead, bound, inputs)  # the inputs up to ``position`` are done
+    def finish(position: int, kappa: list[Tensor], dead: list[Tensor], bound: float) -> None:
+        run.add(kappa, dead, bound)
         for per_class, stop in stops.items():
             if position + 1 == stop:
                 run.checkpoints[per_class] = _param_scores(graph, chain, run.minimum)
@@ -163,9 +153,6 @@ def neural_curvature(
     if executor is not None:
         work = InputWork(grouped, alpha, threshold, tol, exact == "parameters" and not mean)
         _run_on_executor(executor, work, chain, activation, order, blocks, run, mean, finish)
-    elif grouped is not None and not mean and _parallel_inputs(workers, len(order) - run.done):
-        count = default_workers() if workers is None else int(workers)
-        _run_in_units(grouped, activation, order, blocks, run, count, exact, finish, threshold, tol, alpha)
     else:
         _run_in_process(
             grouped, geometry, activation, order, blocks, run, workers, mean, exact, finish, threshold, tol, alpha
@@ -184,13 +171,6 @@ def neural_curvature(
     )
 
 
-def _parallel_inputs(workers: int | None, inputs: int) -> bool:
-    """Whether inputs run in parallel (:func:`_run_in_units`): several workers, several
-    inputs left, and ``fork`` (the units inherit the geometry)."""
-    count = default_workers() if workers is None else int(workers)
-    return count > 1 and inputs > 1 and _fork_available()
-
-
 def _block(blocks: list[int], position: int) -> tuple[int, int]:
     """The look-ahead block holding ``position``: from the last checkpoint before it to the next."""
     return max([0, *(b for b in blocks if b <= position)]), min(b for b in blocks if b > position)
@@ -200,107 +180,37 @@ def _run_in_process(
     grouped, geometry, activation, order, blocks, run, workers, mean, exact, finish, threshold, tol, alpha
 ):
     """Inputs one after the other, their LPs on this process's pool of solver processes."""
+    block_end, ahead, kept = 0, None, {}
     with ExactSolverPool(workers) as pool:
-        position = run.done
-        while position < len(order):
-            if grouped is not None and not mean:  # a block at a time: its look-ahead, then its LPs
-                _, end = _block(blocks, position)
-                samples = {p: activation[:, order[p]] for p in range(position, end)}
-                _solve_inputs(grouped, samples, run, pool.submit, exact == "parameters", alpha, threshold, tol, finish)
-                position = end
-                continue
+        for position in range(run.done, len(order)):
             sample = activation[:, order[position]]
+            if grouped is not None and not mean and position >= block_end:
+                _, block_end = _block(blocks, position)
+                samples = {p: activation[:, order[p]] for p in range(position, block_end)}
+                ahead, kept = None, {}
+                if len(samples) > 1:  # alone, an input's upper bounds are already its solve's limits
+                    ahead, kept = _look_ahead(grouped, samples, run, exact == "parameters", alpha, threshold, tol)
             if grouped is None:
                 kappa, dead, bound = sample_curvature(
                     geometry, sample, alpha, pool.submit, threshold=threshold, tol=tol
                 )
             else:
+                ceiling = None
+                if not mean:
+                    lowest = run.minimum if ahead is None else [torch.minimum(m, a) for m, a in zip(run.minimum, ahead)]
+                    ceiling = _ceiling(grouped.geometry.chain, lowest, exact == "parameters")
                 kappa, dead, bound = grouped_sample_curvature(
-                    grouped, sample, alpha, pool.submit, threshold=threshold, tol=tol
+                    grouped,
+                    sample,
+                    alpha,
+                    pool.submit,
+                    threshold=threshold,
+                    tol=tol,
+                    ceiling=ceiling,
+                    per_parameter=exact == "parameters" and not mean,
+                    prepared=kept.pop(position, None),
                 )
             finish(position, kappa, dead, bound)
-            position += 1
-
-
-def _solve_inputs(grouped, samples: dict, run, submit, per_parameter, alpha, threshold, tol, finish) -> None:
-    """The inputs of one block (``samples``, by position) in this process: the block's
-    look-ahead, then each input's LPs (through ``submit``) under the ceiling of the run's
-    minima and the look-ahead; ``finish(position, kappa, dead, bound)`` after each."""
-    chain = grouped.geometry.chain
-    ahead, kept = _look_ahead(grouped, samples, run, per_parameter, alpha, threshold, tol)
-    for position, sample in samples.items():
-        lowest = [torch.minimum(m, a) for m, a in zip(run.minimum, ahead)]
-        kappa, dead, bound = grouped_sample_curvature(
-            grouped,
-            sample,
-            alpha,
-            submit,
-            threshold=threshold,
-            tol=tol,
-            ceiling=_ceiling(chain, lowest, per_parameter),
-            per_parameter=per_parameter,
-            prepared=kept.pop(position, None),
-        )
-        finish(position, kappa, dead, bound)
-
-
-def _run_in_units(grouped, activation, order, blocks, run, workers, exact, finish, threshold, tol, alpha) -> None:
-    """Inputs in parallel: each block in waves of ``workers`` units of up to
-    ``UNIT_INPUTS`` consecutive inputs, a unit on one forked process (which inherits the
-    geometry) doing its own look-ahead and LPs (:func:`input_unit`) under the run's minima
-    before the wave. Every process runs bounds passes and LPs alike, so no core waits
-    for a bounds pass. A wave of one unit runs here instead, its LPs on ``workers``
-    solver processes. A unit's results come back as its minima (a minimum is all the
-    run keeps), folded and saved unit by unit in input order."""
-    per_parameter = exact == "parameters"
-    work = InputWork(grouped, alpha, threshold, tol, per_parameter)
-    position = run.done
-    while position < len(order):
-        _, end = _block(blocks, position)
-        wave, start = [], position
-        while start < end and len(wave) < workers:
-            size = min(UNIT_INPUTS, -(-(end - start) // (workers - len(wave))))
-            wave.append(range(start, start + size))
-            start += size
-        if len(wave) == 1:
-            samples = {p: activation[:, order[p]] for p in wave[0]}
-            with ExactSolverPool(workers) as pool:
-                _solve_inputs(grouped, samples, run, pool.submit, per_parameter, alpha, threshold, tol, finish)
-        else:
-            units = [[activation[:, order[p]].cpu() for p in unit] for unit in wave]
-            minimum = [m.cpu() for m in run.minimum]
-
-            def fold(done: int, result: tuple, wave: list = wave, device=activation.device) -> None:
-                values, bound = result
-                unit = wave[done - 1]
-                dead = [torch.zeros(v.numel(), dtype=torch.bool, device=device) for v in values]
-                finish(unit[-1], [v.to(device) for v in values], dead, bound, len(unit))
-
-            with LocalExecutor(len(wave)) as ex:
-                ex.map(input_unit, units, shared=(work, minimum)).gather(fold)
-        position = start
-
-
-def input_unit(unit: list[Tensor], shared: tuple[InputWork, list[Tensor]]) -> tuple[list[Tensor], float]:
-    """Unit of :func:`_run_in_units`: consecutive inputs of one block in this process (the
-    look-ahead over them, then each one's LPs, solved here), starting from the run's
-    ``minimum`` (per connection); returns the minima after them (dead-rule edges with a
-    hidden source folded as ``DEAD_SCORE``) and the largest truncation bound."""
-    work, minimum = shared
-    local = _RunState(work.alpha, [], 0, [m.clone() for m in minimum], [], 0.0, {})
-    with ExactSolverPool(1) as pool:
-        _solve_inputs(
-            work.grouped,
-            dict(enumerate(unit)),
-            local,
-            pool.submit,
-            work.per_parameter,
-            work.alpha,
-            work.threshold,
-            work.tol,
-            lambda position, kappa, dead, bound: local.fold(kappa, dead, bound),
-        )
-    return [m.cpu() for m in local.minimum], local.bound
 
 
 def _run_on_executor(executor, work: InputWork, chain, activation, order, blocks, run, mean, finish) -> None:
@@ -473,16 +383,13 @@ class _RunState:
             "parameters" if "parameters" in (exact, saved.get("exact")) else "edges",
         )
 
-    def add(self, kappa: list[Tensor], dead: list[Tensor], bound: float, inputs: int = 1) -> None:
-        """``inputs`` more samples done (several: ``kappa`` holds their minima): their values
-        into the minima (and the totals, with the mean, one sample at a time)."""
-        if self.mean and inputs != 1:
-            raise ValueError("the mean over samples needs each sample's values")
+    def add(self, kappa: list[Tensor], dead: list[Tensor], bound: float) -> None:
+        """One more sample done: its values into the minima (and the totals, with the mean)."""
         self.fold(kappa, dead, bound)
         if self.mean:
             for total, value in zip(self.total, kappa):
                 total += value
-        self.done += inputs
+        self.done += 1
 
     def fold(self, kappa: list[Tensor], dead: list[Tensor], bound: float) -> None:
         """Values of a sample into the minima (edges hit by the dead rule with a hidden

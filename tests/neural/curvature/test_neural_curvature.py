@@ -209,72 +209,15 @@ def test_kept_look_ahead_passes_give_the_scores_of_recomputed_ones(monkeypatch, 
         return original(self)
 
     monkeypatch.setattr(grouped.PreparedSample, "connections", counting)
-    kept = neural_curvature(graph, alpha=0.9, exact=exact, workers=1)  # inputs one by one, here
+    kept = neural_curvature(graph, alpha=0.9, exact=exact)
     kept_calls, calls[:] = len(calls), []
     monkeypatch.setattr(engine, "KEEP_BYTES", -1)
-    redone = neural_curvature(graph, alpha=0.9, exact=exact, workers=1)
+    redone = neural_curvature(graph, alpha=0.9, exact=exact)
     assert (kept_calls, len(calls)) == (4, 8)  # one bounds pass per sample, or two
     for k in range(len(kept.edge_score)):
         assert torch.equal(kept.edge_score[k], redone.edge_score[k])
     for name, value in kept.param_scores.items():
         assert torch.equal(value.nan_to_num(9.0), redone.param_scores[name].nan_to_num(9.0))
-
-
-@pytest.mark.parametrize("exact", ["edges", "parameters"])
-def test_inputs_in_parallel_give_the_minima_of_inputs_one_by_one(monkeypatch, tmp_path, exact):
-    """With two workers, units of up to UNIT_INPUTS inputs run on forked processes, in
-    waves; every parameter score, every checkpoint and (exact='edges') every edge score
-    is that of one input after the other, and an interrupted run resumes unit by unit."""
-    from graphcurv.neural.curvature import engine
-
-    monkeypatch.setattr(engine, "UNIT_INPUTS", 2)
-    maps = []
-
-    class Counting(engine.LocalExecutor):
-        def map(self, function, units, *, shared=None):
-            maps.append(len(units))
-            return super().map(function, units, shared=shared)
-
-    monkeypatch.setattr(engine, "LocalExecutor", Counting)
-    torch.manual_seed(3)
-    graph = export(_conv_network(5), torch.randn(13, 1, 9, 9))
-    labels = torch.arange(13) % 3  # 5, 4, 4 per class; checkpoints 1 and 2: blocks of 3, 3 and 7 inputs
-    one = neural_curvature(graph, labels=labels, checkpoints=(1, 2), workers=1, exact=exact)
-    assert maps == []
-    both = neural_curvature(graph, labels=labels, checkpoints=(1, 2), workers=2, exact=exact)
-    assert maps == [2, 2, 2, 2]  # waves (2+1), (2+1), (2+2), (2+1): the last wave of each block too
-    _same(one, both, edges=exact == "edges")
-    # interrupted after the first unit of the third block: the resumed run does the rest
-    state = tmp_path / "s.pt"
-    calls = []
-    original = engine._RunState.save
-
-    def stop_after(self, path):
-        original(self, path)
-        calls.append(self.done)
-        if self.done == 8:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(engine._RunState, "save", stop_after)
-    with pytest.raises(KeyboardInterrupt):
-        neural_curvature(graph, labels=labels, checkpoints=(1, 2), workers=2, exact=exact, state=state)
-    assert calls == [2, 3, 5, 6, 8]
-    calls[:] = []
-    resumed = neural_curvature(graph, labels=labels, checkpoints=(1, 2), workers=2, exact=exact, state=state)
-    assert calls == [10, 12, 13]
-    _same(one, resumed, edges=exact == "edges")
-
-
-def _same(a, b, *, edges: bool) -> None:
-    for name, value in a.param_scores.items():
-        assert torch.equal(value.nan_to_num(9.0), b.param_scores[name].nan_to_num(9.0)), name
-    assert a.checkpoints.keys() == b.checkpoints.keys()
-    for k, scores in a.checkpoints.items():
-        for name, value in scores.items():
-            assert torch.equal(value.nan_to_num(9.0), b.checkpoints[k][name].nan_to_num(9.0)), (k, name)
-    if edges:
-        for x, y in zip(a.edge_score, b.edge_score):
-            assert torch.equal(x, y)
 
 
 def test_a_parameters_run_does_not_resume_as_an_edges_run(tmp_path):
