@@ -188,7 +188,9 @@ def _run_in_process(
                 _, block_end = _block(blocks, position)
                 samples = {p: activation[:, order[p]] for p in range(position, block_end)}
                 ahead, kept = None, {}
-                if len(samples) > 1:  # alone, an input's upper bounds are already its solve's limits
+                # alone, an input gains nothing from a look-ahead: with exact='parameters' its solve
+                # limits LPs by its own upper bounds anyway; per edge, they only skip LPs already settled
+                if len(samples) > 1:
                     ahead, kept = _look_ahead(grouped, samples, run, exact == "parameters", alpha, threshold, tol)
             if grouped is None:
                 kappa, dead, bound = sample_curvature(

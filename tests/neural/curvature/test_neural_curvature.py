@@ -138,6 +138,21 @@ def test_scores_are_minima_over_samples_and_positions():
         assert kernel[entry].item() == result.edge_score[0][link.param_index == entry].min().item()
 
 
+@pytest.mark.parametrize("exact", ["edges", "parameters"])
+def test_blocks_of_one_input_give_the_scores_of_one_block(exact):
+    """Checkpoints after every input (one class) make blocks of one input, which skip the
+    look-ahead: the scores are those of one look-ahead block over all three."""
+    torch.manual_seed(8)
+    graph = export(_conv_network(9), torch.randn(3, 1, 9, 9))
+    one_block = neural_curvature(graph, exact=exact, workers=1)
+    singles = neural_curvature(graph, labels=torch.zeros(3), checkpoints=(1, 2, 3), exact=exact, workers=1)
+    for name, value in one_block.param_scores.items():
+        assert torch.equal(value.nan_to_num(9.0), singles.param_scores[name].nan_to_num(9.0)), name
+    if exact == "edges":
+        for a, b in zip(one_block.edge_score, singles.edge_score):
+            assert torch.equal(a, b)
+
+
 def test_checkpoints_follow_examples_per_class_and_resume(tmp_path):
     torch.manual_seed(4)
     graph = export(_deep_network(5), torch.randn(6, 5))
